@@ -1,0 +1,121 @@
+"""Run summary and manifest: what a run read, wrote and rejected, from Beam's metrics counters.
+
+Why counters: they are what every Beam runner reports, so the same summary works on the
+DirectRunner and on a distributed runner, and the numbers are the pipeline's own, not a re-read.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import posixpath
+from dataclasses import dataclass, field
+from typing import Any
+
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics.metric import MetricsFilter
+
+RUNS_DIRNAME = "_runs"
+NAMESPACE = "newsbeam"
+
+
+def counters(result: Any) -> dict[str, int]:
+    """All `newsbeam` counters of a finished pipeline result, committed values."""
+    query = result.metrics().query(MetricsFilter().with_namespace(NAMESPACE))
+    totals: dict[str, int] = {}
+    for counter in query["counters"]:
+        value = counter.committed if counter.committed is not None else counter.attempted
+        totals[counter.key.metric.name] = totals.get(counter.key.metric.name, 0) + int(value or 0)
+    return dict(sorted(totals.items()))
+
+
+@dataclass
+class RunSummary:
+    """The operator's view of one run."""
+
+    run_id: str
+    output: str
+    inputs: list[str]
+    started_at: str
+    finished_at: str
+    wall_seconds: float
+    counters: dict[str, int]
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def files_read(self) -> int:
+        return self.counters.get("files_read", 0)
+
+    @property
+    def documents(self) -> int:
+        return self.counters.get("documents", 0)
+
+    @property
+    def rejected(self) -> int:
+        return self.counters.get("rejected", 0)
+
+    @property
+    def counts_add_up(self) -> bool:
+        return self.files_read == self.documents + self.rejected
+
+    def to_json(self) -> dict[str, Any]:
+        import apache_beam
+        import pyarrow
+        import spacy
+
+        return {
+            "run_id": self.run_id,
+            "output": self.output,
+            "inputs": self.inputs,
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "wall_seconds": round(self.wall_seconds, 3),
+            "counts": {
+                "files_read": self.files_read,
+                "documents": self.documents,
+                "rejected": self.rejected,
+                "segments": self.counters.get("segments", 0),
+                "duplicate_segments": self.counters.get("duplicates_exact", 0)
+                + self.counters.get("duplicates_near", 0),
+                "entities": self.counters.get("entities", 0),
+                "dates": self.counters.get("dates", 0),
+                "rows": {k[5:]: v for k, v in self.counters.items() if k.startswith("rows_")},
+            },
+            "counts_add_up": self.counts_add_up,
+            "counters": self.counters,
+            "options": self.options,
+            "versions": {
+                "python": platform.python_version(),
+                "apache_beam": apache_beam.__version__,
+                "spacy": spacy.__version__,
+                "pyarrow": pyarrow.__version__,
+            },
+        }
+
+    def render(self) -> str:
+        c = self.counters
+        dup_exact, dup_near = c.get("duplicates_exact", 0), c.get("duplicates_near", 0)
+        check = "ok" if self.counts_add_up else "MISMATCH"
+        lines = [
+            f"newsbeam run {self.run_id} -> {self.output}",
+            f"  files read        {self.files_read:>8}   (= documents + rejected: {check})",
+            f"  documents         {self.documents:>8}",
+            f"  rejected          {self.rejected:>8}",
+            f"  segments          {c.get('segments', 0):>8}",
+            f"  duplicates        {dup_exact + dup_near:>8}   (exact {dup_exact}, near {dup_near})",
+            f"  entities          {c.get('entities', 0):>8}",
+            f"  dates             {c.get('dates', 0):>8}",
+            f"  wall time         {self.wall_seconds:>8.1f} s",
+        ]
+        return "\n".join(lines)
+
+
+def write_manifest(summary: RunSummary) -> str:
+    """Write `_runs/<run_id>.json` under the output through Beam's filesystems; returns its path."""
+    path = posixpath.join(summary.output.rstrip("/"), RUNS_DIRNAME, f"{summary.run_id}.json")
+    runs_dir = posixpath.dirname(path)
+    if not FileSystems.exists(runs_dir):
+        FileSystems.mkdirs(runs_dir)
+    with FileSystems.create(path) as handle:
+        handle.write(json.dumps(summary.to_json(), indent=2, default=str).encode())
+    return path

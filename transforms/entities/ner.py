@@ -1,0 +1,130 @@
+"""Named entities with spaCy: the model is loaded once per worker process and fed in batches.
+
+Only canonical (non-duplicate) segments reach the model: a copy's entities are its canonical
+segment's. The components NER does not need (parser, lemmatizer, morphologizer, ...) are
+excluded at load time, which leaves the entities unchanged (checked on the seeds) and loads
+about 5 times faster.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.utils import shared
+
+#: Components of the spaCy news pipelines that NER does not listen to.
+UNUSED_COMPONENTS = ("parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter", "tagger")
+
+
+@dataclass(frozen=True, slots=True)
+class NerInput:
+    """What the NER step needs of a segment: where it is and its text."""
+
+    doc_id: str
+    segment_id: str
+    start_char: int
+    text: str
+    pub_month: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RawMention:
+    """A mention as the model found it, with offsets into the document body."""
+
+    doc_id: str
+    segment_id: str
+    text: str
+    label: str
+    start_char: int
+    end_char: int
+    pub_month: str | None
+
+
+_LEADING_ARTICLE = re.compile(r"^(?:l['’]|les?\s+|la\s+|d['’])", re.IGNORECASE)
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_mention(text: str) -> str:
+    """A mention's text with typographic variants folded (NFC, apostrophes, spaces, leading article)."""
+    text = unicodedata.normalize("NFC", text).replace("’", "'")
+    text = _SPACES.sub(" ", text).strip(" \t\n«»\"“”()[],.;:")
+    stripped = _LEADING_ARTICLE.sub("", text)
+    return stripped if stripped else text
+
+
+_MODELS: dict[str, object] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def load_model(name: str):  # -> spacy.Language
+    """Load a spaCy pipeline with only the NER components, once per process."""
+    with _MODELS_LOCK:
+        if name not in _MODELS:
+            import spacy
+
+            _MODELS[name] = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
+        return _MODELS[name]
+
+
+def find_mentions(nlp, inputs: Sequence[NerInput], batch_size: int = 64) -> Iterator[RawMention]:
+    """Run `nlp.pipe` over a batch of segments and yield their mentions with body offsets."""
+    texts = (item.text for item in inputs)
+    for item, doc in zip(inputs, nlp.pipe(texts, batch_size=batch_size), strict=True):
+        for ent in doc.ents:
+            yield RawMention(
+                doc_id=item.doc_id,
+                segment_id=item.segment_id,
+                text=ent.text,
+                label=ent.label_,
+                start_char=item.start_char + ent.start_char,
+                end_char=item.start_char + ent.end_char,
+                pub_month=item.pub_month,
+            )
+
+
+class _Wrapper:
+    """`shared.Shared` needs a weak-referenceable object; a spaCy Language is, but be explicit."""
+
+    def __init__(self, nlp) -> None:
+        self.nlp = nlp
+
+
+class _NerBatch(beam.DoFn):
+    def __init__(self, model: str, handle: shared.Shared) -> None:
+        self._model = model
+        self._handle = handle
+        self._mentions = Metrics.counter("newsbeam", "entities")
+        self._segments = Metrics.counter("newsbeam", "ner_segments")
+
+    def setup(self) -> None:
+        model = self._model
+        self._nlp = self._handle.acquire(lambda: _Wrapper(load_model(model)), tag=model).nlp
+
+    def process(self, batch: list[NerInput]) -> Iterator[RawMention]:
+        self._segments.inc(len(batch))
+        for mention in find_mentions(self._nlp, batch):
+            self._mentions.inc()
+            yield mention
+
+
+class RecognizeEntities(beam.PTransform):
+    """NerInput -> RawMention, batched through one shared spaCy model per worker process."""
+
+    def __init__(self, model: str, min_batch: int = 8, max_batch: int = 256) -> None:
+        super().__init__()
+        self._model = model
+        self._min_batch = min_batch
+        self._max_batch = max_batch
+
+    def expand(self, inputs: beam.PCollection) -> beam.PCollection:
+        return (
+            inputs
+            | "Batch" >> beam.BatchElements(min_batch_size=self._min_batch, max_batch_size=self._max_batch)
+            | "Ner" >> beam.ParDo(_NerBatch(self._model, shared.Shared()))
+        )

@@ -1,0 +1,71 @@
+"""The records that flow between stages: slotted dataclasses, cheap to pickle between workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One ingested article: the body text plus what the reader learnt about it."""
+
+    doc_id: str
+    source: str
+    text: str
+    content_sha256: str
+    encoding: str
+    pub_date: dt.date | None = None
+    pub_date_source: str | None = None
+    pub_date_granularity: str | None = None
+
+    @property
+    def order_key(self) -> tuple:
+        """Canonical order of documents: earliest publication first, undated last, then input path.
+
+        Why: the first published copy of a repeated text is its origin; among equals the input
+        path is the stable tie-breaker (run order is not).
+        """
+        return (self.pub_date is None, self.pub_date or dt.date.min, self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input that could not become a document, with a machine-readable reason."""
+
+    source: str
+    reason: str
+    detail: str | None = None
+    size_bytes: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A sentence of a document, with offsets into the document body."""
+
+    doc_id: str
+    segment_id: str
+    paragraph_index: int
+    sentence_index: int
+    start_char: int
+    end_char: int
+    text: str
+    content_hash: str
+    doc_order: tuple = field(default=())
+    dedup_eligible: bool = True
+
+    @property
+    def order_key(self) -> tuple:
+        """Order in which copies of one text compete to be canonical (document order, then position)."""
+        return (*self.doc_order, self.paragraph_index, self.sentence_index)
+
+
+@dataclass(frozen=True, slots=True)
+class DedupVerdict:
+    """The dedup decision for one segment."""
+
+    segment_id: str
+    is_duplicate: bool
+    duplicate_kind: str | None = None
+    duplicate_of: str | None = None
+    similarity: float | None = None
