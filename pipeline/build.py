@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import apache_beam as beam
 
-from transforms.assemble import AssembleDocuments, AssembledDocument, document_row, segment_rows
+from transforms.assemble import AssembledDocument, AssembleDocuments, document_row, segment_rows
 from transforms.dates import ExtractDates, InferPubDates
 from transforms.dedup import ExactDedup
 from transforms.entities.ner import NerInput, RawMention, RecognizeEntities, normalize_mention

@@ -100,9 +100,7 @@ _REJECTED = pa.schema(
 
 
 def _with_metadata(name: str, schema: pa.Schema) -> pa.Schema:
-    return schema.with_metadata(
-        {"newsbeam.schema_version": str(SCHEMA_VERSION), "newsbeam.table": name}
-    )
+    return schema.with_metadata({"newsbeam.schema_version": str(SCHEMA_VERSION), "newsbeam.table": name})
 
 
 TABLES: dict[str, pa.Schema] = {

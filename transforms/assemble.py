@@ -67,7 +67,9 @@ def assemble(
     )
 
 
-def document_row(item: AssembledDocument, ingested_at: dt.datetime, run_id: str, language: str | None) -> dict:
+def document_row(
+    item: AssembledDocument, ingested_at: dt.datetime, run_id: str, language: str | None
+) -> dict:
     """The `documents` table row of an assembled document."""
     doc = item.doc
     n_dup = sum(1 for v in item.verdicts if v.is_duplicate)

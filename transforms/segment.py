@@ -27,8 +27,47 @@ _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
 _BOUNDARY = re.compile(r"[.!?…]+[»\"”’)\]]*(?=\s+[«\"“(\[#@—–-]?\s*[A-ZÀ-ÖØ-Þ0-9«\"“])")
 _WORD_BEFORE = re.compile(r"(\w+)\W*\Z")
 _ABBREVIATIONS = frozenset(
-    "m mm mme mmes mlle mlles dr pr me st ste av bd etc cf env no nos vol p pp ex art al "
-    "gén gal col cdt lt sgt capt mgr jr sr vs mr mrs ms prof".split()
+    [
+        "m",
+        "mm",
+        "mme",
+        "mmes",
+        "mlle",
+        "mlles",
+        "dr",
+        "pr",
+        "me",
+        "st",
+        "ste",
+        "av",
+        "bd",
+        "etc",
+        "cf",
+        "env",
+        "no",
+        "nos",
+        "vol",
+        "p",
+        "pp",
+        "ex",
+        "art",
+        "al",
+        "gén",
+        "gal",
+        "col",
+        "cdt",
+        "lt",
+        "sgt",
+        "capt",
+        "mgr",
+        "jr",
+        "sr",
+        "vs",
+        "mr",
+        "mrs",
+        "ms",
+        "prof",
+    ]
 )
 
 

@@ -17,6 +17,7 @@ depend on run order. Everything goes through `FileSystems`, so gs:// or s3:// ou
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import posixpath
 import zlib
@@ -108,7 +109,9 @@ class _WriteGroup(beam.DoFn):
         temp_path = posixpath.join(self._output_dir, TEMP_DIRNAME, self._run_id, rel)
         write_parquet(temp_path, rows_table)
         Metrics.counter("newsbeam", f"rows_{table}").inc(rows_table.num_rows)
-        yield WrittenFile(table, partition, temp_path, posixpath.join(self._output_dir, rel), rows_table.num_rows)
+        yield WrittenFile(
+            table, partition, temp_path, posixpath.join(self._output_dir, rel), rows_table.num_rows
+        )
 
 
 def finalize(output_dir: str, run_id: str, files: list[WrittenFile]) -> list[WrittenFile]:
@@ -121,16 +124,17 @@ def finalize(output_dir: str, run_id: str, files: list[WrittenFile]) -> list[Wri
     for written in ordered:
         parent = posixpath.dirname(written.final_path)
         if not FileSystems.exists(parent):
-            try:
+            with contextlib.suppress(OSError):  # created meanwhile by a concurrent finalize
                 FileSystems.mkdirs(parent)
-            except OSError:  # created meanwhile by a concurrent finalize
-                pass
         if FileSystems.exists(written.final_path):
             FileSystems.delete([written.final_path])
         FileSystems.rename([written.temp_path], [written.final_path])
-    temp_root = posixpath.join(output_dir, TEMP_DIRNAME, run_id)
+    temp_parent = posixpath.join(output_dir, TEMP_DIRNAME)
+    temp_root = posixpath.join(temp_parent, run_id)
     if FileSystems.exists(temp_root):
         FileSystems.delete([temp_root])
+    if FileSystems.exists(temp_parent) and not FileSystems.match([temp_parent + "/*"])[0].metadata_list:
+        FileSystems.delete([temp_parent])  # no other run is writing
     return ordered
 
 

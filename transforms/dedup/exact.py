@@ -19,14 +19,14 @@ from apache_beam.metrics import Metrics
 from transforms.records import DedupVerdict, Segment
 
 
-
 def pick_canonical(copies: Iterable[Segment]) -> list[tuple[Segment, DedupVerdict]]:
     """Verdicts for segments sharing one content hash: first in order is canonical, the rest exact copies."""
     ordered = sorted(copies, key=lambda s: (s.order_key, s.segment_id))
     canonical = ordered[0]
     verdicts = [(canonical, DedupVerdict(canonical.segment_id, False))]
     verdicts.extend(
-        (copy, DedupVerdict(copy.segment_id, True, "exact", canonical.segment_id, 1.0)) for copy in ordered[1:]
+        (copy, DedupVerdict(copy.segment_id, True, "exact", canonical.segment_id, 1.0))
+        for copy in ordered[1:]
     )
     return verdicts
 
@@ -51,7 +51,9 @@ class ExactDedup(beam.PTransform):
     """
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        eligible, short = segments | "Eligible" >> beam.Partition(lambda s, _: 0 if s.dedup_eligible else 1, 2)
+        eligible, short = segments | "Eligible" >> beam.Partition(
+            lambda s, _: 0 if s.dedup_eligible else 1, 2
+        )
         grouped = (
             eligible
             | "ByHash" >> beam.Map(lambda s: (s.content_hash, s))

@@ -53,7 +53,7 @@ _SPACES = re.compile(r"\s+")
 def normalize_mention(text: str) -> str:
     """A mention's text with typographic variants folded (NFC, apostrophes, spaces, leading article)."""
     text = unicodedata.normalize("NFC", text).replace("’", "'")
-    text = _SPACES.sub(" ", text).strip(" \t\n«»\"“”()[],.;:")
+    text = _SPACES.sub(" ", text).strip(' \t\n«»"“”()[],.;:')
     stripped = _LEADING_ARTICLE.sub("", text)
     return stripped if stripped else text
 

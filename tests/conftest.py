@@ -1,0 +1,67 @@
+"""Shared fixtures: paths, and one real end-to-end run of the CLI on the seeds per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+NEWSBEAM = Path(sys.executable).parent / "newsbeam"
+
+
+def run_cli(*args: str, cwd: Path = ROOT, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the installed `newsbeam` console script for real (a subprocess, as a user would)."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    proc = subprocess.run(
+        [str(NEWSBEAM), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"newsbeam {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+        )
+    return proc
+
+
+def last_manifest(output: Path) -> dict:
+    manifests = sorted((output / "_runs").glob("*.json"))
+    return json.loads(manifests[-1].read_text())
+
+
+@pytest.fixture(scope="session")
+def seeds_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The five seeds plus two bad files (empty, undecodable) and a gzipped copy of nothing else."""
+    folder = tmp_path_factory.mktemp("input")
+    for seed in sorted(SEEDS.glob("*.txt")):
+        shutil.copy(seed, folder / seed.name)
+    (folder / "900_empty.txt").write_bytes(b"   \n\n")
+    (folder / "901_latin1_garbage.txt").write_bytes(b"caf\xe9 \xff\xfe invalid utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def seeds_run(
+    seeds_input: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, subprocess.CompletedProcess]:
+    """One real `newsbeam run` on the seeds (+ bad files) into a fresh folder."""
+    output = tmp_path_factory.mktemp("out") / "dataset"
+    proc = run_cli("run", "--input", str(seeds_input / "*.txt*"), "--output", str(output))
+    return output, proc
+
+
+def query(sql: str) -> list[tuple]:
+    """All rows of a DuckDB query, on a fresh in-memory connection (no shared cursor state)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        return con.sql(sql).fetchall()
+    finally:
+        con.close()

@@ -1,0 +1,91 @@
+"""Partitioned Parquet writer: real files through Beam, read back with pyarrow and DuckDB."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import apache_beam as beam
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.testing.test_pipeline import TestPipeline
+
+from schemas import NULL_PARTITION, SCHEMA_VERSION, schema_for
+from tests.conftest import query
+from transforms.write import WriteTables, partition_value, relative_path
+
+
+def _doc_row(doc_id: str, month: str | None) -> dict:
+    return {
+        "doc_id": doc_id,
+        "source": f"{doc_id}.txt",
+        "pub_date": dt.date.fromisoformat(f"{month}-01") if month else None,
+        "pub_date_source": "header" if month else None,
+        "pub_date_granularity": "month" if month else None,
+        "language": "fr",
+        "text": "Texte.",
+        "clean_text": "Texte.",
+        "n_segments": 1,
+        "n_duplicate_segments": 0,
+        "content_sha256": "0" * 64,
+        "encoding": "utf-8",
+        "ingested_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        "run_id": "r1",
+        "pub_month": month,
+    }
+
+
+def _write(output: Path, rows: list[tuple[str, dict]], run_id: str = "r1") -> None:
+    with TestPipeline() as p:
+        _ = p | beam.Create(rows) | WriteTables(str(output), run_id)
+
+
+def test_partitions_null_partition_and_metadata(tmp_path: Path) -> None:
+    rows = [
+        ("documents", _doc_row(f"d{i}", m)) for i, m in enumerate(["2019-04", "2019-04", "2020-01", None])
+    ]
+    _write(tmp_path, rows)
+    folders = sorted(p.name for p in (tmp_path / "documents").iterdir())
+    assert folders == ["pub_month=2019-04", "pub_month=2020-01", f"pub_month={NULL_PARTITION}"]
+    assert not list((tmp_path / "_temporary").glob("*")), "temporary files left behind"
+
+    table = ds.dataset(tmp_path / "documents", format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == 4
+    months = sorted(table.column("pub_month").to_pylist(), key=str)
+    assert months == ["2019-04", "2019-04", "2020-01", None]
+
+    counts = query(
+        f"select pub_month, count(*) "
+        f"from read_parquet('{tmp_path}/documents/**/*.parquet', hive_partitioning=true)"
+        " group by all order by 1 nulls last"
+    )
+    assert counts == [("2019-04", 2), ("2020-01", 1), (None, 1)]
+
+    for file in (tmp_path / "documents").rglob("*.parquet"):
+        schema = pq.read_schema(file)
+        assert schema.metadata[b"newsbeam.schema_version"] == str(SCHEMA_VERSION).encode()
+        assert schema.remove_metadata().equals(schema_for("documents").remove_metadata())
+        assert pq.ParquetFile(file).metadata.row_group(0).column(0).compression == "ZSTD"
+
+
+def test_rewriting_the_same_rows_replaces_the_same_files(tmp_path: Path) -> None:
+    rows = [("documents", _doc_row("d1", "2019-04")), ("documents", _doc_row("d2", None))]
+    _write(tmp_path, rows, run_id="first")
+    first = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet"))
+    _write(tmp_path, list(reversed(rows)), run_id="second")
+    second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet"))
+    assert first == second and len(first) == 2
+
+
+def test_rows_that_do_not_fit_the_schema_fail_loudly(tmp_path: Path) -> None:
+    bad = _doc_row("d1", "2019-04")
+    bad["n_segments"] = "many"
+    with pytest.raises(Exception, match=r"n_segments|int"):
+        _write(tmp_path, [("documents", bad)])
+
+
+def test_partition_paths_come_from_validated_months_only() -> None:
+    assert partition_value(None) == NULL_PARTITION
+    assert relative_path("documents", "2019-04", "abc") == "documents/pub_month=2019-04/part-abc.parquet"
+    assert relative_path("rejected", None, "abc") == "rejected/part-abc.parquet"
