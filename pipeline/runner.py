@@ -27,6 +27,22 @@ def beam_options(beam_args: Sequence[str]):
     return options
 
 
+class _DropNoise(logging.Filter):
+    """Beam's GCP extras log a warning at import when apitools is absent; it is not ours to fix."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
+def quiet_logging(verbose: bool) -> None:
+    """WARNING and above only (Beam logs every stage at INFO), unless --verbose."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_DropNoise())
+    if not verbose:
+        logging.getLogger("apache_beam").setLevel(logging.WARNING)
+
+
 def run_batch(
     inputs: Sequence[str],
     output: str,
@@ -39,15 +55,13 @@ def run_batch(
     verbose: bool = False,
 ) -> RunSummary:
     """Build and run the pipeline to completion; returns the summary (also written as manifest)."""
+    quiet_logging(verbose)
     import apache_beam as beam
 
     from pipeline.build import RunConfig, build
     from transforms.read import ReadConfig
     from transforms.segment import SegmentConfig
 
-    if not verbose:
-        logging.getLogger().setLevel(logging.WARNING)
-        logging.getLogger("apache_beam").setLevel(logging.WARNING)
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
     config = RunConfig(
