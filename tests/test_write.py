@@ -28,6 +28,8 @@ def _doc_row(doc_id: str, month: str | None) -> dict:
         "clean_text": "Texte.",
         "n_segments": 1,
         "n_duplicate_segments": 0,
+        "is_duplicate": False,
+        "duplicate_of": None,
         "content_sha256": "0" * 64,
         "encoding": "utf-8",
         "ingested_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
@@ -83,6 +85,18 @@ def test_rows_that_do_not_fit_the_schema_fail_loudly(tmp_path: Path) -> None:
     bad["n_segments"] = "many"
     with pytest.raises(Exception, match=r"n_segments|int"):
         _write(tmp_path, [("documents", bad)])
+
+
+def test_snapshot_tables_keep_only_the_latest_run(tmp_path: Path) -> None:
+    def cluster(entity_id: str) -> tuple[str, dict]:
+        return "entity_clusters", {"entity_id": entity_id, "canonical": entity_id, "label": "PER",
+                                   "aliases": [entity_id], "mention_count": 1}  # fmt: skip
+
+    _write(tmp_path, [cluster("a"), cluster("b")], run_id="first")
+    _write(tmp_path, [cluster("a"), cluster("b"), cluster("c")], run_id="second")
+    files = list((tmp_path / "entity_clusters").glob("*.parquet"))
+    assert len(files) == 1
+    assert sorted(pq.read_table(files[0]).column("entity_id").to_pylist()) == ["a", "b", "c"]
 
 
 def test_partition_paths_come_from_validated_months_only() -> None:

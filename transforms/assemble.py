@@ -8,6 +8,7 @@ are computed once, before the tables are cut.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -23,6 +24,8 @@ class AssembledDocument:
     doc: Document
     segments: tuple[Segment, ...]
     verdicts: tuple[DedupVerdict, ...]
+    languages: tuple[str | None, ...] = ()  # per segment, filled by transforms/language.py
+    language: str | None = None  # majority language of the document
 
     @property
     def pub_month(self) -> str | None:
@@ -67,23 +70,43 @@ def assemble(
     )
 
 
-def document_row(
-    item: AssembledDocument, ingested_at: dt.datetime, run_id: str, language: str | None
-) -> dict:
+def doc_id_of_segment(segment_id: str) -> str:
+    """The doc_id part of a segment id (`<doc_id>-pNNNN-sNNNN`)."""
+    return segment_id.rsplit("-p", 1)[0]
+
+
+def document_duplicate_of(item: AssembledDocument, threshold: float = 0.8) -> str | None:
+    """The earlier document this one copies, when at least `threshold` of its dedup-eligible
+    segments are duplicates of segments of that one document (a syndicated copy), else None."""
+    judged = [v for s, v in zip(item.segments, item.verdicts, strict=True) if s.dedup_eligible]
+    if not judged:
+        return None
+    targets = Counter(doc_id_of_segment(v.duplicate_of) for v in judged if v.is_duplicate and v.duplicate_of)
+    targets.pop(item.doc.doc_id, None)
+    if not targets:
+        return None
+    target, copied = min(targets.items(), key=lambda kv: (-kv[1], kv[0]))
+    return target if copied / len(judged) >= threshold else None
+
+
+def document_row(item: AssembledDocument, ingested_at: dt.datetime, run_id: str) -> dict:
     """The `documents` table row of an assembled document."""
     doc = item.doc
     n_dup = sum(1 for v in item.verdicts if v.is_duplicate)
+    copy_of = document_duplicate_of(item)
     return {
         "doc_id": doc.doc_id,
         "source": doc.source,
         "pub_date": doc.pub_date,
         "pub_date_source": doc.pub_date_source,
         "pub_date_granularity": doc.pub_date_granularity,
-        "language": language,
+        "language": item.language,
         "text": doc.text,
         "clean_text": clean_text(doc.text, item.segments, item.verdicts),
         "n_segments": len(item.segments),
         "n_duplicate_segments": n_dup,
+        "is_duplicate": copy_of is not None,
+        "duplicate_of": copy_of,
         "content_sha256": doc.content_sha256,
         "encoding": doc.encoding,
         "ingested_at": ingested_at,
@@ -91,9 +114,14 @@ def document_row(
     }
 
 
-def segment_rows(item: AssembledDocument, languages: dict[str, str | None] | None = None) -> list[dict]:
-    """The `segments` table rows of an assembled document, in reading order."""
-    languages = languages or {}
+def segment_rows(item: AssembledDocument, ner_models: dict[str, str] | None = None) -> list[dict]:
+    """The `segments` table rows of an assembled document, in reading order.
+
+    `ner_model` names the spaCy model that read a segment: null for duplicates (their entities are
+    the canonical copy's) and for languages without an installed model.
+    """
+    ner_models = ner_models or {}
+    languages = item.languages or (None,) * len(item.segments)
     return [
         {
             "doc_id": s.doc_id,
@@ -108,9 +136,10 @@ def segment_rows(item: AssembledDocument, languages: dict[str, str | None] | Non
             "duplicate_kind": v.duplicate_kind,
             "duplicate_of": v.duplicate_of,
             "similarity": v.similarity,
-            "language": languages.get(s.segment_id),
+            "language": lang,
+            "ner_model": None if v.is_duplicate else ner_models.get(lang or ""),
         }
-        for s, v in zip(item.segments, item.verdicts, strict=True)
+        for s, v, lang in zip(item.segments, item.verdicts, languages, strict=True)
     ]
 
 

@@ -120,7 +120,7 @@ class _ParseFile(beam.DoFn):
     def __init__(self, config: ReadConfig) -> None:
         self._config = config
         self._read = Metrics.counter("newsbeam", "files_read")
-        self._docs = Metrics.counter("newsbeam", "documents")
+        self._parsed = Metrics.counter("newsbeam", "parsed")
         self._rejected = Metrics.counter("newsbeam", "rejected")
 
     def process(self, readable: fileio.ReadableFile) -> Iterator:
@@ -144,7 +144,7 @@ class _ParseFile(beam.DoFn):
             detail = f"{type(err).__name__}: {err}"[:500]
             yield beam.pvalue.TaggedOutput(REJECTED_TAG, Rejected(path, "unreadable", detail, size))
             return
-        self._docs.inc()
+        self._parsed.inc()
         yield doc
 
 

@@ -24,9 +24,14 @@ class Document:
         """Canonical order of documents: earliest publication first, undated last, then input path.
 
         Why: the first published copy of a repeated text is its origin; among equals the input
-        path is the stable tie-breaker (run order is not).
+        path is the stable tie-breaker (run order is not). The leading 1 ranks everything of this
+        run after content already ingested by earlier runs (`INDEX_ORDER`), which stays canonical.
         """
-        return (self.pub_date is None, self.pub_date or dt.date.min, self.source)
+        return (1, self.pub_date is None, self.pub_date or dt.date.min, self.source)
+
+
+#: Order key of segments ingested by an earlier run: before anything of the current run.
+INDEX_ORDER: tuple = (0,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +58,8 @@ class Segment:
     content_hash: str
     doc_order: tuple = field(default=())
     dedup_eligible: bool = True
+    shingles: tuple[int, ...] = ()  # near-dedup fingerprint, filled by the dedup stage
+    bands: tuple[int, ...] = ()
 
     @property
     def order_key(self) -> tuple:

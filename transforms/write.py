@@ -31,7 +31,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from schemas import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, schema_for
-from schemas.tables import PRIMARY_KEYS
+from schemas.tables import PRIMARY_KEYS, SNAPSHOT_TABLES, TABLE_DIRS
 
 TEMP_DIRNAME = "_temporary"
 #: Columns with few distinct values: dictionary-encoded.
@@ -78,9 +78,10 @@ def file_digest(table: str, rows_table: pa.Table) -> str:
 
 
 def relative_path(table: str, partition: str | None, digest: str) -> str:
+    folder = TABLE_DIRS[table]
     if table in PARTITIONED_TABLES:
-        return f"{table}/{PARTITION_COLUMN}={partition_value(partition)}/part-{digest}.parquet"
-    return f"{table}/part-{digest}.parquet"
+        return f"{folder}/{PARTITION_COLUMN}={partition_value(partition)}/part-{digest}.parquet"
+    return f"{folder}/part-{digest}.parquet"
 
 
 def write_parquet(path: str, rows_table: pa.Table) -> None:
@@ -129,6 +130,7 @@ def finalize(output_dir: str, run_id: str, files: list[WrittenFile]) -> list[Wri
         if FileSystems.exists(written.final_path):
             FileSystems.delete([written.final_path])
         FileSystems.rename([written.temp_path], [written.final_path])
+    _drop_stale_snapshots(output_dir, ordered)
     temp_parent = posixpath.join(output_dir, TEMP_DIRNAME)
     temp_root = posixpath.join(temp_parent, run_id)
     if FileSystems.exists(temp_root):
@@ -136,6 +138,16 @@ def finalize(output_dir: str, run_id: str, files: list[WrittenFile]) -> list[Wri
     if FileSystems.exists(temp_parent) and not FileSystems.match([temp_parent + "/*"])[0].metadata_list:
         FileSystems.delete([temp_parent])  # no other run is writing
     return ordered
+
+
+def _drop_stale_snapshots(output_dir: str, written: list[WrittenFile]) -> None:
+    """Snapshot tables (rewritten whole by each run) keep only this run's files."""
+    for table in sorted({f.table for f in written} & SNAPSHOT_TABLES):
+        keep = {f.final_path for f in written if f.table == table}
+        pattern = posixpath.join(output_dir, TABLE_DIRS[table], "*.parquet")
+        stale = [m.path for m in FileSystems.match([pattern])[0].metadata_list if m.path not in keep]
+        if stale:
+            FileSystems.delete(stale)
 
 
 class WriteTables(beam.PTransform):

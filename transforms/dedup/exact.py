@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 import apache_beam as beam
-from apache_beam.metrics import Metrics
 
 from transforms.records import DedupVerdict, Segment
 
@@ -31,16 +30,9 @@ def pick_canonical(copies: Iterable[Segment]) -> list[tuple[Segment, DedupVerdic
     return verdicts
 
 
-class _ResolveGroup(beam.DoFn):
-    def __init__(self) -> None:
-        self._dups = Metrics.counter("newsbeam", "duplicates_exact")
-
-    def process(self, element: tuple[str, Iterable[Segment]]) -> Iterator[tuple[Segment, DedupVerdict]]:
-        _, copies = element
-        for segment, verdict in pick_canonical(copies):
-            if verdict.is_duplicate:
-                self._dups.inc()
-            yield segment, verdict
+def _resolve_group(element: tuple[str, Iterable[Segment]]) -> Iterator[tuple[Segment, DedupVerdict]]:
+    _, copies = element
+    yield from pick_canonical(copies)
 
 
 class ExactDedup(beam.PTransform):
@@ -58,7 +50,7 @@ class ExactDedup(beam.PTransform):
             eligible
             | "ByHash" >> beam.Map(lambda s: (s.content_hash, s))
             | "Group" >> beam.GroupByKey()
-            | "Resolve" >> beam.ParDo(_ResolveGroup())
+            | "Resolve" >> beam.FlatMap(_resolve_group)
         )
         passed = short | "NotEligible" >> beam.Map(lambda s: (s, DedupVerdict(s.segment_id, False)))
         return (grouped, passed) | "Merge" >> beam.Flatten()

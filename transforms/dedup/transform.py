@@ -1,0 +1,144 @@
+"""`Deduplicate`: exact then near-duplicate flags for every segment, within a run and across runs.
+
+1. Fingerprint: each eligible segment gets its shingle hashes and LSH band keys.
+2. Exact: segments of this run and the index of earlier runs are grouped by content hash
+   (CoGroupByKey); an indexed copy is always canonical, else the earliest copy of this run.
+3. Near: exact-canonical segments and indexed fingerprints are grouped by LSH band key
+   (GroupByKey, parallel per band bucket); candidates are verified on their shingle sets; the
+   verified edges (few: one per copy) are resolved to clusters whose root is the earliest member.
+4. Merge: a near-duplicate points at its cluster root; exact copies of it are re-pointed there too,
+   so `duplicate_of` always names a canonical segment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.dedup.exact import pick_canonical
+from transforms.dedup.near import (
+    Edge,
+    Fingerprint,
+    NearDedupConfig,
+    bucket_edges,
+    fingerprint,
+    resolve_clusters,
+)
+from transforms.records import INDEX_ORDER, DedupVerdict, Segment
+
+
+def with_fingerprint(segment: Segment, config: NearDedupConfig) -> Segment:
+    """The segment with its near-dedup fingerprint (empty when too short to be judged)."""
+    if not segment.dedup_eligible:
+        return segment
+    found = fingerprint(segment.segment_id, segment.order_key, segment.text, config)
+    if found is None:
+        return segment
+    return dataclasses.replace(segment, shingles=found.shingles, bands=found.bands)
+
+
+def resolve_exact(element: tuple[str, dict[str, Iterable]]) -> Iterator[tuple[Segment, DedupVerdict]]:
+    """Verdicts for the copies of one content hash; an indexed copy (earlier run) wins."""
+    _, grouped = element
+    current = list(grouped["current"])
+    if not current:
+        return
+    indexed = sorted(grouped["index"])
+    if indexed:
+        for segment in current:
+            yield segment, DedupVerdict(segment.segment_id, True, "exact", indexed[0], 1.0)
+        return
+    yield from pick_canonical(current)
+
+
+def index_fingerprint(row: dict) -> Iterator[Fingerprint]:
+    if row.get("bands"):
+        yield Fingerprint(row["segment_id"], INDEX_ORDER, tuple(row["shingles"]), tuple(row["bands"]), True)
+
+
+def current_fingerprint(pair: tuple[Segment, DedupVerdict]) -> Iterator[Fingerprint]:
+    segment, verdict = pair
+    if not verdict.is_duplicate and segment.bands:
+        yield Fingerprint(segment.segment_id, segment.order_key, segment.shingles, segment.bands)
+
+
+def apply_clusters(
+    pair: tuple[Segment, DedupVerdict], clusters: dict[str, tuple[str, float]]
+) -> tuple[Segment, DedupVerdict]:
+    """Final verdict: near-duplicates point at their cluster root, and so do exact copies of them."""
+    segment, verdict = pair
+    target = verdict.duplicate_of if verdict.is_duplicate else segment.segment_id
+    if target in clusters:
+        root, score = clusters[target]
+        return segment, DedupVerdict(segment.segment_id, True, "near", root, score)
+    return pair
+
+
+class _CountVerdicts(beam.DoFn):
+    def __init__(self) -> None:
+        self._exact = Metrics.counter("newsbeam", "duplicates_exact")
+        self._near = Metrics.counter("newsbeam", "duplicates_near")
+
+    def process(self, pair: tuple[Segment, DedupVerdict]) -> Iterator[tuple[Segment, DedupVerdict]]:
+        kind = pair[1].duplicate_kind
+        if kind == "exact":
+            self._exact.inc()
+        elif kind == "near":
+            self._near.inc()
+        yield pair
+
+
+class Deduplicate(beam.PTransform):
+    """Segment -> (Segment with fingerprint, DedupVerdict); `index` = rows of `_state/segments`."""
+
+    def __init__(self, config: NearDedupConfig = NearDedupConfig(), index: beam.PCollection | None = None):
+        super().__init__()
+        self._config = config
+        self._index = index
+
+    def expand(self, segments: beam.PCollection) -> beam.PCollection:
+        config = self._config
+        index = self._index if self._index is not None else segments.pipeline | "NoIndex" >> beam.Create([])
+        fingerprinted = segments | "Fingerprint" >> beam.Map(with_fingerprint, config)
+        eligible, short = fingerprinted | "Eligible" >> beam.Partition(
+            lambda s, _: 0 if s.dedup_eligible else 1, 2
+        )
+
+        exact = (
+            {
+                "current": eligible | "ByHash" >> beam.Map(lambda s: (s.content_hash, s)),
+                "index": index | "IndexByHash" >> beam.Map(lambda r: (r["content_hash"], r["segment_id"])),
+            }
+            | "GroupByHash" >> beam.CoGroupByKey()
+            | "ResolveExact" >> beam.FlatMap(resolve_exact)
+        )
+
+        fingerprints = (
+            exact | "CanonicalFingerprints" >> beam.FlatMap(current_fingerprint),
+            index | "IndexFingerprints" >> beam.FlatMap(index_fingerprint),
+        ) | "AllFingerprints" >> beam.Flatten()
+        edges = (
+            fingerprints
+            | "ByBand" >> beam.FlatMap(lambda f: ((band, f) for band in f.bands))
+            | "GroupByBand" >> beam.GroupByKey()
+            | "VerifyBucket" >> beam.FlatMapTuple(lambda _, members: bucket_edges(members, config))
+            | "KeyEdge" >> beam.Map(lambda e: ((e.later, e.earlier), e))
+            | "DistinctEdges" >> beam.CombinePerKey(_first_edge)
+            | "DropKey" >> beam.Values()
+        )
+        clusters = (
+            edges
+            | "CollectEdges" >> beam.combiners.ToList()
+            | "Clusters" >> beam.Map(resolve_clusters)
+        )
+        final = exact | "ApplyClusters" >> beam.Map(apply_clusters, beam.pvalue.AsSingleton(clusters))
+        passed = short | "NotEligible" >> beam.Map(lambda s: (s, DedupVerdict(s.segment_id, False)))
+        return (final, passed) | "Merge" >> beam.Flatten() | "Count" >> beam.ParDo(_CountVerdicts())
+
+
+def _first_edge(edges: Iterable[Edge]) -> Edge:
+    """The same pair found in several band buckets is one edge (they carry the same similarity)."""
+    return min(edges, key=lambda e: (-e.similarity, e.later, e.earlier))
