@@ -32,7 +32,7 @@ fi
 
 if [ "${1:-}" = "test" ]; then
     shift
-    "$VENV/bin/ruff" check pipeline transforms schemas tests benchmarks
+    "$VENV/bin/ruff" check pipeline transforms schemas tests benchmarks deploy
     exec "$VENV/bin/python" -m pytest "$@"
 fi
 

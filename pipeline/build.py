@@ -125,9 +125,7 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     segments = docs | "Segment" >> SegmentDocuments(config.segment)
     index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
     verdicts = segments | "Dedup" >> Deduplicate(config.near, index)
-    assembled = (
-        (docs, verdicts) | "Assemble" >> AssembleDocuments() | "Language" >> DetectLanguages()
-    )
+    assembled = (docs, verdicts) | "Assemble" >> AssembleDocuments() | "Language" >> DetectLanguages()
     new_state = assembled | "StateRows" >> beam.FlatMap(state_rows, config.run_id)
 
     table_rows = assembled | "DocumentRows" >> beam.FlatMap(_document_rows, config)

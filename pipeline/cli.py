@@ -18,8 +18,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-EXIT_OK = 0
-EXIT_FAILED = 1
+EXIT_OK = 0  # the run finished and every input became a document (or was already ingested)
+EXIT_FAILED = 1  # the run failed: nothing of it was committed (see Guarantees in the README)
+EXIT_REJECTED = 3  # the run finished, some inputs were rejected: see DIR/rejected/
+EXIT_LOCKED = 75  # another run holds DIR/_lock (EX_TEMPFAIL: try again later)
 
 
 @app.callback()
@@ -62,25 +64,38 @@ def run(
     ] = 4,
     shards: Annotated[int, typer.Option(help="Files per table and month partition written by one run.")] = 1,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the run manifest as JSON.")] = False,
+    wait_lock: Annotated[
+        float, typer.Option(help="Seconds to wait for another run on OUTPUT to finish before giving up.")
+    ] = 0.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Beam's INFO logs.")] = False,
 ) -> None:
-    """Run the batch pipeline: read, segment, deduplicate, enrich, write Parquet under OUTPUT."""
+    """Run the batch pipeline: read, segment, deduplicate, enrich, write Parquet under OUTPUT.
+
+    Incremental: files already ingested into OUTPUT (same path and content) are skipped. Exit codes:
+    0 ok, 1 failed, 2 usage error, 3 ok but some inputs rejected (see OUTPUT/rejected/), 75 another
+    run holds OUTPUT/_lock.
+    """
     from pipeline.logs import quiet_logging
 
     quiet_logging(verbose)
+    from pipeline.lock import LockBusy
     from pipeline.runner import run_batch
 
-    summary = run_batch(
-        inputs=input,
-        output=output,
-        beam_args=list(ctx.args),
-        spacy_models=spacy_model,
-        max_document_bytes=max_document_bytes,
-        max_segment_chars=max_segment_chars,
-        min_dedup_words=min_dedup_words,
-        shards=shards,
-        verbose=verbose,
-    )
+    try:
+        summary = run_batch(
+            inputs=input,
+            output=output,
+            beam_args=list(ctx.args),
+            spacy_models=spacy_model,
+            max_document_bytes=max_document_bytes,
+            max_segment_chars=max_segment_chars,
+            min_dedup_words=min_dedup_words,
+            shards=shards,
+            lock_wait_seconds=wait_lock,
+        )
+    except LockBusy as busy:
+        typer.echo(f"error: output is locked by another run: {busy}", err=True)
+        raise typer.Exit(EXIT_LOCKED) from None
     if json_summary:
         typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
     else:
@@ -88,6 +103,9 @@ def run(
     if not summary.counts_add_up:
         typer.echo("error: files read != documents + skipped + rejected", err=True)
         raise typer.Exit(EXIT_FAILED)
+    if summary.rejected:
+        typer.echo(f"warning: {summary.rejected} input(s) rejected, see {summary.output}/rejected/", err=True)
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @app.command("eval-dates")

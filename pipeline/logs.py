@@ -14,7 +14,9 @@ class _DropNoise(logging.Filter):
 
 def quiet_logging(verbose: bool) -> None:
     """WARNING and above only (Beam logs every stage at INFO), unless --verbose."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
     for handler in logging.getLogger().handlers:
         handler.addFilter(_DropNoise())
     if not verbose:

@@ -7,7 +7,7 @@ import secrets
 import time
 from collections.abc import Sequence
 
-from pipeline.logs import quiet_logging
+from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
 
 
@@ -36,7 +36,7 @@ def run_batch(
     max_segment_chars: int = 2000,
     min_dedup_words: int = 4,
     shards: int = 1,
-    verbose: bool = False,
+    lock_wait_seconds: float = 0.0,
 ) -> RunSummary:
     """Build and run the pipeline to completion; returns the summary (also written as manifest)."""
     import apache_beam as beam
@@ -58,10 +58,11 @@ def run_batch(
         shards_per_partition=shards,
     )
     options = beam_options(beam_args)
-    pipeline = beam.Pipeline(options=options)
-    build(pipeline, config)
-    result = pipeline.run()
-    result.wait_until_finish()
+    with RunLock(config.output, config.run_id, wait_seconds=lock_wait_seconds):
+        pipeline = beam.Pipeline(options=options)
+        build(pipeline, config)
+        result = pipeline.run()
+        result.wait_until_finish()
     finished = dt.datetime.now(dt.timezone.utc)
     summary = RunSummary(
         run_id=config.run_id,

@@ -1,0 +1,82 @@
+"""Recurring operation: incremental runs, the output lock, exit codes and the run manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+from tests.conftest import NEWSBEAM, SEEDS, last_manifest, query, run_cli
+
+
+def test_incremental_runs_process_only_new_files(tmp_path: Path) -> None:
+    inbox, output = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    seeds = sorted(SEEDS.glob("*.txt"))
+    for seed in seeds[:2]:
+        shutil.copy(seed, inbox / seed.name)
+    pattern = str(inbox / "*.txt")
+    run_cli("run", "--input", pattern, "--output", str(output))
+    files_after_first = sorted(p.relative_to(output) for p in output.rglob("*.parquet"))
+
+    run_cli("run", "--input", pattern, "--output", str(output))  # nothing new
+    second = last_manifest(output)
+    assert second["counts"]["documents"] == 0 and second["counts"]["skipped_already_ingested"] == 2
+    assert second["counts"]["rows"] == {}
+    assert sorted(p.relative_to(output) for p in output.rglob("*.parquet")) == files_after_first
+
+    shutil.copy(seeds[2], inbox / seeds[2].name)  # a new file lands
+    run_cli("run", "--input", pattern, "--output", str(output))
+    third = last_manifest(output)
+    assert third["counts"]["documents"] == 1 and third["counts"]["skipped_already_ingested"] == 2
+    assert query(
+        f"select count(*) from read_parquet('{output}/documents/**/*.parquet', hive_partitioning=true)"
+    ) == [(3,)]
+    for key in ("run_id", "started_at", "finished_at", "inputs", "options", "versions", "counts"):
+        assert key in third
+
+
+def test_second_concurrent_run_is_refused_with_exit_75(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    first = subprocess.Popen(
+        [str(NEWSBEAM), "run", "--input", str(SEEDS / "*.txt"), "--output", str(output)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while not (output / "_lock").exists():
+            assert first.poll() is None, "the first run ended before taking the lock"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        second = run_cli("run", "--input", str(SEEDS / "*.txt"), "--output", str(output), check=False)
+        assert second.returncode == 75
+        assert "locked by another run" in second.stderr
+    finally:
+        first.wait(timeout=300)
+    assert first.returncode == 0
+    assert not (output / "_lock").exists()
+
+
+def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    output.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    (output / "_lock").write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "run_id": "old"}))
+    run_cli("run", "--input", str(SEEDS / "000_*.txt"), "--output", str(output))
+    assert not (output / "_lock").exists()
+
+
+def test_rejected_inputs_give_exit_code_3(tmp_path: Path) -> None:
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    shutil.copy(next(SEEDS.glob("004_*.txt")), inbox)
+    (inbox / "bad.txt").write_bytes(b"\xff\xfe\x00garbage")
+    proc = run_cli("run", "--input", str(inbox / "*"), "--output", str(tmp_path / "out"), check=False)
+    assert proc.returncode == 3, proc.stderr
+    assert "1 input(s) rejected" in proc.stderr
+    assert os.path.exists(tmp_path / "out" / "rejected")
