@@ -13,7 +13,8 @@ from transforms.assemble import AssembledDocument, AssembleDocuments, document_r
 from transforms.dates import ExtractDates, InferPubDates
 from transforms.dedup import Deduplicate, NearDedupConfig
 from transforms.dedup.index import ReadState, state_rows
-from transforms.entities.ner import NerInput, RawMention, RecognizeEntities, normalize_mention
+from transforms.entities.ner import NerInput, RecognizeEntities
+from transforms.entities.transform import ResolveEntities
 from transforms.language import DetectLanguages
 from transforms.read import ReadConfig, ReadDocuments
 from transforms.records import Rejected
@@ -91,22 +92,6 @@ def _ner_inputs(item: AssembledDocument, language: str) -> Iterator[NerInput]:
         yield NerInput(segment.doc_id, segment.segment_id, segment.start_char, segment.text, item.pub_month)
 
 
-def _entity_row(mention: RawMention) -> tuple[str, dict]:
-    return "entities", {
-        "doc_id": mention.doc_id,
-        "segment_id": mention.segment_id,
-        "text": mention.text,
-        "label": mention.label,
-        "start_char": mention.start_char,
-        "end_char": mention.end_char,
-        "canonical": normalize_mention(mention.text),
-        "entity_id": None,
-        "model_label": mention.label,
-        "score": None,
-        "pub_month": mention.pub_month,
-    }
-
-
 def _rejected_row(rejected: Rejected, config: RunConfig) -> tuple[str, dict]:
     return "rejected", {
         "source": rejected.source,
@@ -136,7 +121,8 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
         | f"Entities[{model}]" >> RecognizeEntities(model)
         for model in config.spacy_models
     ]
-    entity_rows = mentions | "AllMentions" >> beam.Flatten() | "EntityRows" >> beam.Map(_entity_row)
+    raw_mentions = mentions | "AllMentions" >> beam.Flatten()
+    entity_rows = (assembled, raw_mentions) | "Resolve" >> ResolveEntities(config.output, config.run_id)
     rejected_rows = read.rejected | "RejectedRows" >> beam.Map(_rejected_row, config)
     return (
         (table_rows, date_rows, entity_rows, rejected_rows, new_state)

@@ -33,8 +33,8 @@ def test_seeds_flag_exactly_the_azizia_exact_and_004_lede_near(
     assert (seed_a, kind_a, sim_a) == ("000", "exact", 1.0)
     assert text_a == canon_a and "Azizia" in text_a
     assert (seed_b, kind_b) == ("004", "near") and 0.8 <= sim_b < 1.0
-    assert canon_b.startswith("Depuis des mois, Khalifa Haftar essaie d'avancer ses pions dans le Nord-Ouest libyen")
-    assert text_b.startswith("Depuis des mois, Khalifa Haftar essaie d'avancer ses pions dans le Nord-Ouest, mais")
+    lede = "Depuis des mois, Khalifa Haftar essaie d'avancer ses pions dans le Nord-Ouest"
+    assert canon_b.startswith(lede + " libyen, mais") and text_b.startswith(lede + ", mais")
     assert query(f"select count(*) from {_documents(output)} where is_duplicate")[0][0] == 0
 
 

@@ -66,7 +66,8 @@ def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
     output.mkdir()
     dead = subprocess.Popen(["true"])
     dead.wait()
-    (output / "_lock").write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "run_id": "old"}))
+    holder = {"pid": dead.pid, "host": socket.gethostname(), "run_id": "old"}
+    (output / "_lock").write_text(json.dumps(holder))
     run_cli("run", "--input", str(SEEDS / "000_*.txt"), "--output", str(output))
     assert not (output / "_lock").exists()
 

@@ -146,7 +146,9 @@ def bucket_edges(members: Iterable[Fingerprint], config: NearDedupConfig) -> lis
         for earlier in ordered[max(0, j - config.max_compare) : j]:
             score = verified_similarity(later, earlier, config)
             if score is not None:
-                edges.append(Edge(later.segment_id, later.order_key, earlier.segment_id, earlier.order_key, score))
+                edges.append(
+                    Edge(later.segment_id, later.order_key, earlier.segment_id, earlier.order_key, score)
+                )
                 break
     return edges
 

@@ -29,6 +29,8 @@ from transforms.dedup.near import (
 )
 from transforms.records import INDEX_ORDER, DedupVerdict, Segment
 
+DEFAULT_NEAR = NearDedupConfig()
+
 
 def with_fingerprint(segment: Segment, config: NearDedupConfig) -> Segment:
     """The segment with its near-dedup fingerprint (empty when too short to be judged)."""
@@ -94,7 +96,7 @@ class _CountVerdicts(beam.DoFn):
 class Deduplicate(beam.PTransform):
     """Segment -> (Segment with fingerprint, DedupVerdict); `index` = rows of `_state/segments`."""
 
-    def __init__(self, config: NearDedupConfig = NearDedupConfig(), index: beam.PCollection | None = None):
+    def __init__(self, config: NearDedupConfig = DEFAULT_NEAR, index: beam.PCollection | None = None) -> None:
         super().__init__()
         self._config = config
         self._index = index

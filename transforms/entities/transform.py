@@ -1,0 +1,415 @@
+"""Beam adapter of entity resolution: raw spaCy mentions -> resolved entities, clusters and name state.
+
+The algorithm lives in ``cluster.py`` as plain functions; this module only distributes it:
+
+1. Mentions and documents meet by ``doc_id`` (CoGroupByKey), and each document is resolved on its own
+   (``resolve_within_document`` needs the whole body: acronym definitions, nearest full names).
+2. Each document is summarized (``EntityStats``: the mergeable ``NameStats`` plus first/last
+   publication date per name key). The summaries are combined per name key into this run's delta,
+   which is also what ``_state/entity_names`` stores, and then globally, TOGETHER with the deltas of
+   all earlier runs read back from that state, so clusters reflect the whole history.
+3. ``build_clusters`` runs once on that total and is broadcast as a singleton side input.
+4. Every resolved mention of this run is assigned its cluster -> an ``entities`` row.
+5. ``entity_clusters`` is a snapshot: one row per cluster with a mention in any run.
+6. ``state_entity_names`` gets one row per name key this run touched, holding this run's DELTA.
+
+Why deltas rather than merged totals in the state: summing every row of every run reconstructs the
+history whatever the run order or run ids (counts add, dates take min/max), a run never has to read
+and rewrite a key it did not touch, and a run that never gets finalized leaves no half-merged total.
+The cost is one row per (key, run) instead of one live row per key, which the global combine absorbs.
+
+Entity ids depend only on (canonical name, label) of the cluster built from the whole history, so a
+name keeps its id across runs as long as the cluster's canonical form and label do not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.assemble import AssembledDocument
+from transforms.dedup.index import ReadState
+from transforms.entities.cluster import (
+    ClusterIndex,
+    FormStats,
+    Mention,
+    NameStats,
+    ResolvedMention,
+    assign,
+    build_clusters,
+    resolve_within_document,
+    summarize,
+)
+from transforms.entities.names import TITLES
+from transforms.entities.ner import RawMention
+
+CONTEXT_CHARS = 40  # text kept on each side of a mention for title and acronym-definition detection
+STATE_TABLE = "state_entity_names"
+
+
+# --------------------------------------------------------------------------------------------- records
+@dataclass(frozen=True, slots=True)
+class DocumentEntities:
+    """One document's resolved mentions, with what their rows and the cluster dates need."""
+
+    doc_id: str
+    pub_date: dt.date | None
+    pub_month: str | None
+    mentions: tuple[tuple[RawMention, ResolvedMention], ...]  # body order
+
+
+@dataclass(slots=True)
+class EntityStats:
+    """``NameStats`` plus the publication-date range of the documents behind each name key.
+
+    ``NameStats`` has no dates (the in-memory clustering does not need them); the cluster snapshot
+    does, and they must survive across runs, so they travel with the name statistics.
+    """
+
+    names: NameStats = field(default_factory=NameStats)
+    first_seen: dict[str, dt.date] = field(default_factory=dict)
+    last_seen: dict[str, dt.date] = field(default_factory=dict)
+
+    def update(self, other: EntityStats) -> EntityStats:
+        """Merge ``other`` into self in place (``other`` is not modified)."""
+        self.names.update(other.names)
+        for key, day in other.first_seen.items():
+            if key not in self.first_seen or day < self.first_seen[key]:
+                self.first_seen[key] = day
+        for key, day in other.last_seen.items():
+            if key not in self.last_seen or day > self.last_seen[key]:
+                self.last_seen[key] = day
+        return self
+
+    def name_keys(self) -> list[str]:
+        """Every name key with statistics: resolved forms and acronyms (which may have no form)."""
+        return sorted(set(self.names.forms) | set(self.names.acronyms))
+
+
+@dataclass(frozen=True, slots=True)
+class EntityIndex:
+    """The broadcast side input: the cluster index and each entity's publication-date range."""
+
+    index: ClusterIndex
+    first_seen: dict[str, dt.date]
+    last_seen: dict[str, dt.date]
+
+
+# ---------------------------------------------------------------------------- per-document resolution
+_TITLE_WORDS = "|".join(re.escape(t).replace(r"\ ", r"\s+").replace("'", "['’]") for t in TITLES)
+# A capitalized article followed by a lowercase title inside a span starts a new sentence: spaCy ran a
+# photo credit into the next sentence ("© AP Photo / Mohammed El-Sheikhy Le maréchal Khalifa Haftar
+# ordonne ..." -> one PER span). Institution names capitalize the title ("Fondation Le Roi Baudouin").
+_RUN_ON_TITLE = re.compile(r"\s(?:Le|La|Les|L['’])\s*(?:" + _TITLE_WORDS + r")\s+(?=[A-ZÀ-Ý])")
+
+
+def run_on_offset(text: str) -> int:
+    """Where the name that follows a mid-span "Le <title>" starts in ``text``, else 0 (no run-on)."""
+    matches = list(_RUN_ON_TITLE.finditer(text))
+    return matches[-1].end() if matches else 0
+
+
+def document_mentions(raw: Iterable[RawMention], body: str | None) -> list[tuple[RawMention, Mention]]:
+    """(raw mention, Mention to resolve) of one document in body order, contexts cut from the body.
+
+    The Mention is the name the raw span refers to: a run-on span is cut to the name after its inner
+    title, so the title is seen in the left context (the entities row keeps the raw span). The
+    mention id includes the end offset so two spans at the same start can never collide.
+    """
+    ordered = sorted(raw, key=lambda m: (m.start_char, m.end_char, m.segment_id, m.text, m.label))
+    out: list[tuple[RawMention, Mention]] = []
+    for m in ordered:
+        cut = run_on_offset(m.text)
+        if cut:
+            Metrics.counter("newsbeam", "entities_run_on_cut").inc()
+        start = m.start_char + cut
+        left = body[max(0, start - CONTEXT_CHARS) : start] if body is not None else m.text[:cut]
+        right = body[m.end_char : m.end_char + CONTEXT_CHARS] if body is not None else ""
+        mention = Mention(
+            doc_id=m.doc_id,
+            mention_id=f"{m.segment_id}:{m.start_char}:{m.end_char}",
+            text=m.text[cut:],
+            label=m.label,
+            start=start,
+            end=m.end_char,
+            left_context=left,
+            right_context=right,
+        )
+        out.append((m, mention))
+    return out
+
+
+def resolve_document(element: tuple[str, dict[str, Iterable]]) -> Iterator[DocumentEntities]:
+    """CoGroupByKey result -> the document's resolved mentions (nothing for a document without any).
+
+    A mention whose document is missing (it cannot happen in the pipeline, which extracts mentions
+    from the same documents) is still resolved, without body context or date, rather than lost.
+    """
+    doc_id, grouped = element
+    raw = list(grouped["mentions"])
+    if not raw:
+        return
+    docs: list[AssembledDocument] = sorted(grouped["docs"], key=lambda item: item.doc.source)
+    item = docs[0] if docs else None
+    body = item.doc.text if item else None
+    pairs = document_mentions(raw, body)
+    resolved = resolve_within_document([m for _, m in pairs], body)
+    yield DocumentEntities(
+        doc_id=doc_id,
+        pub_date=item.doc.pub_date if item else None,
+        pub_month=item.pub_month if item else raw[0].pub_month,
+        mentions=tuple((r, rm) for (r, _), rm in zip(pairs, resolved, strict=True)),
+    )
+
+
+def document_stats(doc: DocumentEntities) -> EntityStats:
+    """Summary of one document: its name statistics, each key dated by the document's pub_date."""
+    names = summarize(rm for _, rm in doc.mentions)
+    stats = EntityStats(names=names)
+    if doc.pub_date is not None:
+        for key in names.forms:
+            stats.first_seen[key] = doc.pub_date
+            stats.last_seen[key] = doc.pub_date
+    return stats
+
+
+def split_by_key(stats: EntityStats) -> Iterator[tuple[str, EntityStats]]:
+    """One single-key EntityStats per name key, so the delta combines (and is stored) per key."""
+    for key in stats.name_keys():
+        part = EntityStats()
+        if key in stats.names.forms:
+            part.names.forms[key] = stats.names.forms[key]
+        if key in stats.names.acronyms:
+            part.names.acronyms[key] = stats.names.acronyms[key]
+        if key in stats.first_seen:
+            part.first_seen[key] = stats.first_seen[key]
+        if key in stats.last_seen:
+            part.last_seen[key] = stats.last_seen[key]
+        yield key, part
+
+
+class MergeEntityStats(beam.CombineFn):
+    """Sum of EntityStats; commutative and associative, so any combiner tree gives the same total."""
+
+    def create_accumulator(self) -> EntityStats:
+        return EntityStats()
+
+    def add_input(self, accumulator: EntityStats, element: EntityStats) -> EntityStats:
+        return accumulator.update(element)
+
+    def merge_accumulators(self, accumulators: Iterable[EntityStats]) -> EntityStats:
+        merged = EntityStats()
+        for accumulator in accumulators:
+            merged.update(accumulator)
+        return merged
+
+    def extract_output(self, accumulator: EntityStats) -> EntityStats:
+        return accumulator
+
+
+# ----------------------------------------------------------------------------------------- state codec
+def _form_to_json(form: FormStats) -> dict:
+    return {
+        "mentions": form.mentions,
+        "labels": form.labels,
+        "surfaces": form.surfaces,
+        "full_forms": form.full_forms,
+        "titles": form.titles,
+        "countries": form.countries,
+        "role": form.role,
+        "acronym": form.acronym,
+    }
+
+
+def _form_from_json(data: dict) -> FormStats:
+    return FormStats(
+        mentions=int(data["mentions"]),
+        labels={k: float(v) for k, v in data["labels"].items()},
+        surfaces={k: int(v) for k, v in data["surfaces"].items()},
+        full_forms={k: int(v) for k, v in data["full_forms"].items()},
+        titles=int(data["titles"]),
+        countries={k: int(v) for k, v in data["countries"].items()},
+        role=bool(data["role"]),
+        acronym=bool(data["acronym"]),
+    )
+
+
+def encode_key_stats(stats: EntityStats, key: str) -> str:
+    """JSON of one key's statistics: {"form": FormStats fields, "expansions": {...}, dates}.
+
+    "form" and "expansions" are present only when the key has them: an acronym that was always
+    resolved to its expansion has expansions but no form, and giving it an empty form would let it
+    take part in fuzzy matching, which a single in-memory run would not do.
+    """
+    data: dict = {}
+    if key in stats.names.forms:
+        data["form"] = _form_to_json(stats.names.forms[key])
+    if key in stats.names.acronyms:
+        data["expansions"] = stats.names.acronyms[key]
+    if key in stats.first_seen:
+        data["first_seen"] = stats.first_seen[key].isoformat()
+    if key in stats.last_seen:
+        data["last_seen"] = stats.last_seen[key].isoformat()
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def decode_key_stats(key: str, text: str) -> EntityStats:
+    """Inverse of ``encode_key_stats``."""
+    data = json.loads(text)
+    stats = EntityStats()
+    if "form" in data:
+        stats.names.forms[key] = _form_from_json(data["form"])
+    if "expansions" in data:
+        stats.names.acronyms[key] = {k: int(v) for k, v in data["expansions"].items()}
+    if data.get("first_seen"):
+        stats.first_seen[key] = dt.date.fromisoformat(data["first_seen"])
+    if data.get("last_seen"):
+        stats.last_seen[key] = dt.date.fromisoformat(data["last_seen"])
+    return stats
+
+
+def state_row(element: tuple[str, EntityStats], run_id: str) -> tuple[str, dict]:
+    """The ``state_entity_names`` row of one key's delta in this run."""
+    key, stats = element
+    return STATE_TABLE, {"key": key, "stats": encode_key_stats(stats, key), "run_id": run_id}
+
+
+def stats_from_state(row: dict) -> EntityStats:
+    """An earlier run's delta for one key, as read back from ``_state/entity_names``."""
+    return decode_key_stats(row["key"], row["stats"])
+
+
+# ----------------------------------------------------------------------------- clusters and assignment
+def build_entity_index(total: EntityStats) -> EntityIndex:
+    """Clusters of the whole history, and each cluster's date range (min/max over its name keys)."""
+    index = build_clusters(total.names)
+    first: dict[str, dt.date] = {}
+    last: dict[str, dt.date] = {}
+    for key in sorted(index.key_to_entity):
+        entity = index.key_to_entity[key]
+        if key in total.first_seen and (entity not in first or total.first_seen[key] < first[entity]):
+            first[entity] = total.first_seen[key]
+        if key in total.last_seen and (entity not in last or total.last_seen[key] > last[entity]):
+            last[entity] = total.last_seen[key]
+    return EntityIndex(index=index, first_seen=first, last_seen=last)
+
+
+def cluster_rows(entity_index: EntityIndex) -> Iterator[tuple[str, dict]]:
+    """The ``entity_clusters`` snapshot: every cluster with at least one mention, by entity_id."""
+    for entity_id in sorted(entity_index.index.clusters):
+        cluster = entity_index.index.clusters[entity_id]
+        geo = cluster.geo
+        yield (
+            "entity_clusters",
+            {
+                "entity_id": cluster.entity_id,
+                "canonical": cluster.canonical,
+                "label": cluster.label,
+                "aliases": list(cluster.aliases),
+                "mention_count": cluster.mention_count,
+                "label_confidence": cluster.label_confidence,
+                "first_seen": entity_index.first_seen.get(entity_id),
+                "last_seen": entity_index.last_seen.get(entity_id),
+                "country_code": geo.country_code if geo else None,
+                "latitude": geo.latitude if geo else None,
+                "longitude": geo.longitude if geo else None,
+                "geonameid": geo.geonameid if geo else None,
+            },
+        )
+
+
+def entity_rows(doc: DocumentEntities, entity_index: EntityIndex) -> Iterator[tuple[str, dict]]:
+    """``entities`` rows of one document; dropped (spurious) mentions are counted, not written."""
+    written = Metrics.counter("newsbeam", "entities")
+    dropped = Metrics.counter("newsbeam", "entities_dropped")
+    for raw, rm in doc.mentions:
+        result = assign(rm, entity_index.index)
+        if result is None:
+            dropped.inc()
+            Metrics.counter("newsbeam", f"entities_dropped_{rm.drop_reason or 'other'}").inc()
+            continue
+        written.inc()
+        yield (
+            "entities",
+            {
+                "doc_id": doc.doc_id,
+                "segment_id": raw.segment_id,
+                "text": raw.text,
+                "label": result.label,
+                "start_char": raw.start_char,
+                "end_char": raw.end_char,
+                "canonical": result.canonical,
+                "entity_id": result.entity_id,
+                "model_label": raw.label,
+                "score": result.score,
+                "pub_month": doc.pub_month,
+            },
+        )
+
+
+# ------------------------------------------------------------------------------------------ transform
+def _key_document(item: AssembledDocument) -> tuple[str, AssembledDocument]:
+    return item.doc.doc_id, item
+
+
+def _key_mention(mention: RawMention) -> tuple[str, RawMention]:
+    return mention.doc_id, mention
+
+
+def _drop_key(element: tuple[str, EntityStats]) -> EntityStats:
+    return element[1]
+
+
+class ResolveEntities(beam.PTransform):
+    """(assembled docs, raw mentions) -> (table, row) pairs for three tables.
+
+    The tables are 'entities' (this run's resolved mentions), 'entity_clusters' (snapshot of the whole
+    history) and 'state_entity_names' (this run's per-key delta, see the module docstring).
+
+    ``output_dir`` is where earlier runs' ``_state/entity_names`` is read from (nothing on a first
+    run); ``run_id`` stamps this run's state rows.
+    """
+
+    def __init__(self, output_dir: str, run_id: str) -> None:
+        super().__init__()
+        self._output_dir = output_dir
+        self._run_id = run_id
+
+    def expand(self, inputs: tuple[beam.PCollection, beam.PCollection]) -> beam.PCollection:
+        docs, mentions = inputs
+        pipeline = docs.pipeline
+        resolved = (
+            {
+                "docs": docs | "KeyDocs" >> beam.Map(_key_document),
+                "mentions": mentions | "KeyMentions" >> beam.Map(_key_mention),
+            }
+            | "JoinOnDocId" >> beam.CoGroupByKey()
+            | "ResolveWithinDocument" >> beam.FlatMap(resolve_document)
+        )
+        delta = (
+            resolved
+            | "DocumentStats" >> beam.Map(document_stats)
+            | "SplitByKey" >> beam.FlatMap(split_by_key)
+            | "CombinePerKey" >> beam.CombinePerKey(MergeEntityStats())
+        )
+        history = (
+            pipeline
+            | "ReadNameState" >> ReadState(self._output_dir, STATE_TABLE)
+            | "DecodeState" >> beam.Map(stats_from_state)
+        )
+        index = (
+            (delta | "DeltaValues" >> beam.Map(_drop_key), history)
+            | "RunAndHistory" >> beam.Flatten()
+            | "CombineGlobally" >> beam.CombineGlobally(MergeEntityStats())
+            | "BuildClusters" >> beam.Map(build_entity_index)
+        )
+        rows = resolved | "Assign" >> beam.FlatMap(entity_rows, beam.pvalue.AsSingleton(index))
+        clusters = index | "ClusterRows" >> beam.FlatMap(cluster_rows)
+        state = delta | "StateRows" >> beam.Map(state_row, self._run_id)
+        return (rows, clusters, state) | "EntityTables" >> beam.Flatten()
