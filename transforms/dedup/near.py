@@ -135,8 +135,8 @@ def bucket_edges(members: Iterable[Fingerprint], config: NearDedupConfig) -> lis
     """Verified edges inside one LSH bucket: each new segment against the earlier members.
 
     A segment is compared with at most `max_compare` earlier members (bounded work on buckets of
-    boilerplate); it stops at the first verified match, since one edge is enough to join the
-    cluster. Segments from the index are only ever the earlier side.
+    boilerplate) and keeps every verified match, so the resolution step can pick a canonical one.
+    Segments from the index are only ever the earlier side.
     """
     ordered = sorted(members, key=lambda f: (f.order_key, f.segment_id))
     edges = []
@@ -149,41 +149,29 @@ def bucket_edges(members: Iterable[Fingerprint], config: NearDedupConfig) -> lis
                 edges.append(
                     Edge(later.segment_id, later.order_key, earlier.segment_id, earlier.order_key, score)
                 )
-                break
     return edges
 
 
 def resolve_clusters(edges: Iterable[Edge]) -> dict[str, tuple[str, float]]:
-    """Union-find over verified edges: every non-root member -> (root, similarity to its match).
+    """Decide near-duplicates from verified edges: segment -> (canonical it copies, similarity).
 
-    The root of a cluster is its earliest member in canonical order, so chains (C copies B copies A)
-    all point at A, and `duplicate_of` always names a segment that is itself canonical.
+    Segments are decided in canonical order. A segment is a duplicate when one of its verified
+    matches is canonical (not itself flagged); it points at the most similar such match (then the
+    earliest). Why not union-find: similarity is not transitive. With containment, a merged sentence
+    B = A + C matches both A and C, and a union would make C a "copy" of A although they share no
+    words; here C's only match, B, is itself a duplicate, so C stays canonical and its content is
+    kept in clean_text. `duplicate_of` therefore always names a canonical segment that was verified
+    similar to the duplicate, never a transitive neighbour.
     """
-    parent: dict[str, str] = {}
+    by_later: dict[str, list[Edge]] = {}
     order: dict[str, tuple] = {}
-    best: dict[str, float] = {}
-
-    def find(node: str) -> str:
-        root = node
-        while parent[root] != root:
-            root = parent[root]
-        while parent[node] != root:
-            parent[node], node = root, parent[node]
-        return root
-
-    for edge in sorted(edges, key=lambda e: (e.later, e.earlier)):
-        for node, key in ((edge.later, edge.later_order), (edge.earlier, edge.earlier_order)):
-            if node not in parent:
-                parent[node], order[node] = node, key
-        for node in (edge.later, edge.earlier):  # a member's similarity: its best verified edge
-            best[node] = max(best.get(node, 0.0), edge.similarity)
-        a, b = find(edge.later), find(edge.earlier)
-        if a != b:
-            first, second = sorted((a, b), key=lambda n: (order[n], n))
-            parent[second] = first
-    result = {}
-    for node in parent:
-        root = find(node)
-        if root != node:
-            result[node] = (root, round(best.get(node, 0.0), 4))
-    return result
+    for edge in edges:
+        by_later.setdefault(edge.later, []).append(edge)
+        order[edge.later] = edge.later_order
+    flagged: dict[str, tuple[str, float]] = {}
+    for later in sorted(by_later, key=lambda node: (order[node], node)):
+        canonical = [e for e in by_later[later] if e.earlier not in flagged]
+        if canonical:
+            best = min(canonical, key=lambda e: (-e.similarity, e.earlier_order, e.earlier))
+            flagged[later] = (best.earlier, round(best.similarity, 4))
+    return flagged
