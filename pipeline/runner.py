@@ -16,6 +16,16 @@ def new_run_id(now: dt.datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
 
 
+def clean_stale_temporary(output: str) -> None:
+    """Remove `DIR/_temporary/` left by a killed run. Only called while holding the output lock,
+    so no live run can own anything there."""
+    from apache_beam.io.filesystems import FileSystems
+
+    temp = output.rstrip("/") + "/_temporary"
+    if FileSystems.exists(temp):
+        FileSystems.delete([temp])
+
+
 def beam_options(beam_args: Sequence[str]):
     """PipelineOptions from the pass-through arguments, DirectRunner unless told otherwise."""
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -58,7 +68,9 @@ def run_batch(
         shards_per_partition=shards,
     )
     options = beam_options(beam_args)
-    with RunLock(config.output, config.run_id, wait_seconds=lock_wait_seconds):
+    with RunLock(config.output, config.run_id, wait_seconds=lock_wait_seconds) as lock:
+        if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
+            clean_stale_temporary(config.output)
         pipeline = beam.Pipeline(options=options)
         build(pipeline, config)
         result = pipeline.run()

@@ -148,6 +148,21 @@ class _ParseFile(beam.DoFn):
         yield doc
 
 
+class ParseFiles(beam.PTransform):
+    """FileMetadata -> tagged outputs `documents` and `rejected`; shared by batch and streaming reads."""
+
+    def __init__(self, config: ReadConfig = ReadConfig()) -> None:
+        super().__init__()
+        self._config = config
+
+    def expand(self, matches: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
+        return (
+            matches
+            | "ReadMatches" >> fileio.ReadMatches(skip_directories=True)
+            | "Parse" >> beam.ParDo(_ParseFile(self._config)).with_outputs(REJECTED_TAG, main="documents")
+        )
+
+
 class ReadDocuments(beam.PTransform):
     """Glob(s) -> tagged outputs `documents` (Document) and `rejected` (Rejected).
 
@@ -169,6 +184,5 @@ class ReadDocuments(beam.PTransform):
             | "KeyByPath" >> beam.Map(lambda metadata: (metadata.path, metadata))
             | "GroupByPath" >> beam.GroupByKey()  # a file matched by two globs is read once;
             | "OnePerPath" >> beam.MapTuple(lambda _, copies: next(iter(copies)))  # also spreads reads
-            | "ReadMatches" >> fileio.ReadMatches(skip_directories=True)
-            | "Parse" >> beam.ParDo(_ParseFile(self._config)).with_outputs(REJECTED_TAG, main="documents")
+            | "ParseFiles" >> ParseFiles(self._config)
         )

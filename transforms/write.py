@@ -5,7 +5,7 @@ second does not create partition folders on the local filesystem at finalize tim
 shared/BEAM-NOTES.md). This sink follows the same temp-then-finalize protocol by hand:
 
 1. rows are grouped by (table, partition, shard) and each group is written, sorted by its
-   primary key, as one Parquet file under `DIR/_temporary/<run_id>/`;
+   primary key, as one Parquet file under `DIR/_temporary/<run_id>/<window>/`;
 2. once every file exists (a global combine waits for all of them), `Finalize` renames each into
    `DIR/<table>/pub_month=YYYY-MM/part-<digest>.parquet` and removes the temporary folder.
 
@@ -50,6 +50,7 @@ class WrittenFile:
     temp_path: str
     final_path: str
     rows: int
+    temp_root: str  # the run's (or, streaming, the window's) temporary folder
 
 
 def partition_value(pub_month: str | None) -> str:
@@ -103,25 +104,39 @@ class _WriteGroup(beam.DoFn):
         self._output_dir = output_dir
         self._run_id = run_id
 
-    def process(self, element: tuple[tuple[str, str | None, int], Iterable[dict]]) -> Iterator[WrittenFile]:
+    def process(
+        self,
+        element: tuple[tuple[str, str | None, int], Iterable[dict]],
+        window: object = beam.DoFn.WindowParam,
+    ) -> Iterator[WrittenFile]:
         (table, partition, _shard), rows = element
         rows_table = rows_to_table(table, rows)
         rel = relative_path(table, partition, file_digest(table, rows_table))
-        temp_path = posixpath.join(self._output_dir, TEMP_DIRNAME, self._run_id, rel)
+        temp_root = posixpath.join(self._output_dir, TEMP_DIRNAME, self._run_id, window_tag(window))
+        temp_path = posixpath.join(temp_root, rel)
         write_parquet(temp_path, rows_table)
         Metrics.counter("newsbeam", f"rows_{table}").inc(rows_table.num_rows)
-        yield WrittenFile(
-            table, partition, temp_path, posixpath.join(self._output_dir, rel), rows_table.num_rows
-        )
+        final_path = posixpath.join(self._output_dir, rel)
+        yield WrittenFile(table, partition, temp_path, final_path, rows_table.num_rows, temp_root)
 
 
-def finalize(output_dir: str, run_id: str, files: list[WrittenFile]) -> list[WrittenFile]:
-    """Move every temporary file to its final path, then drop the run's temporary folder.
+def window_tag(window: object) -> str:
+    """Temporary sub-folder of a window: `all` in batch (global window), the window's end in streaming."""
+    end = getattr(window, "end", None)
+    if isinstance(window, beam.transforms.window.GlobalWindow) or end is None:
+        return "all"
+    return f"w{int(end.micros)}"
+
+
+def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
+    """Move every temporary file to its final path, then drop the temporary folder(s).
 
     Renaming an existing final file replaces it (same name = same rows), so finalize can be
     retried after a crash without duplicating rows.
     """
-    ordered = sorted(files, key=lambda f: f.final_path)
+    # Data first, cross-run state last: if finalize dies half-way, the next run sees the documents
+    # as not yet ingested and rewrites the same files (same rows, same names) instead of losing them.
+    ordered = sorted(files, key=lambda f: (f.table.startswith("state_"), f.final_path))
     for written in ordered:
         parent = posixpath.dirname(written.final_path)
         if not FileSystems.exists(parent):
@@ -131,13 +146,17 @@ def finalize(output_dir: str, run_id: str, files: list[WrittenFile]) -> list[Wri
             FileSystems.delete([written.final_path])
         FileSystems.rename([written.temp_path], [written.final_path])
     _drop_stale_snapshots(output_dir, ordered)
-    temp_parent = posixpath.join(output_dir, TEMP_DIRNAME)
-    temp_root = posixpath.join(temp_parent, run_id)
-    if FileSystems.exists(temp_root):
-        FileSystems.delete([temp_root])
-    if FileSystems.exists(temp_parent) and not FileSystems.match([temp_parent + "/*"])[0].metadata_list:
-        FileSystems.delete([temp_parent])  # no other run is writing
+    for temp_root in sorted({f.temp_root for f in ordered}):
+        if FileSystems.exists(temp_root):
+            FileSystems.delete([temp_root])
+        _delete_if_empty(posixpath.dirname(temp_root))  # the run's folder, once its last window is done
+    _delete_if_empty(posixpath.join(output_dir, TEMP_DIRNAME))
     return ordered
+
+
+def _delete_if_empty(folder: str) -> None:
+    if FileSystems.exists(folder) and not FileSystems.match([folder + "/*"])[0].metadata_list:
+        FileSystems.delete([folder])
 
 
 def _drop_stale_snapshots(output_dir: str, written: list[WrittenFile]) -> None:
@@ -179,6 +198,7 @@ class WriteTables(beam.PTransform):
             | "KeyByFile" >> beam.Map(_key)
             | "GroupByFile" >> beam.GroupByKey()
             | "WriteTemp" >> beam.ParDo(_WriteGroup(output_dir, run_id))
-            | "AllWritten" >> beam.combiners.ToList()
-            | "Finalize" >> beam.Map(lambda files: finalize(output_dir, run_id, files))
+            # Finalize waits for every file of the run (batch) or of the window (streaming).
+            | "AllWritten" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
+            | "Finalize" >> beam.Map(lambda files: finalize(output_dir, files))
         )

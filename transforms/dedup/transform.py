@@ -103,25 +103,37 @@ class Deduplicate(beam.PTransform):
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
         config = self._config
-        index = self._index if self._index is not None else segments.pipeline | "NoIndex" >> beam.Create([])
         fingerprinted = segments | "Fingerprint" >> beam.Map(with_fingerprint, config)
         eligible, short = fingerprinted | "Eligible" >> beam.Partition(
             lambda s, _: 0 if s.dedup_eligible else 1, 2
         )
 
-        exact = (
-            {
-                "current": eligible | "ByHash" >> beam.Map(lambda s: (s.content_hash, s)),
-                "index": index | "IndexByHash" >> beam.Map(lambda r: (r["content_hash"], r["segment_id"])),
-            }
-            | "GroupByHash" >> beam.CoGroupByKey()
-            | "ResolveExact" >> beam.FlatMap(resolve_exact)
-        )
-
-        fingerprints = (
-            exact | "CanonicalFingerprints" >> beam.FlatMap(current_fingerprint),
-            index | "IndexFingerprints" >> beam.FlatMap(index_fingerprint),
-        ) | "AllFingerprints" >> beam.Flatten()
+        by_hash = eligible | "ByHash" >> beam.Map(lambda s: (s.content_hash, s))
+        if self._index is None:  # no history (and the only choice in streaming, where windows differ)
+            exact = (
+                by_hash
+                | "GroupByHash" >> beam.GroupByKey()
+                | "ResolveExact"
+                >> beam.FlatMapTuple(
+                    lambda key, copies: resolve_exact((key, {"current": copies, "index": []}))
+                )
+            )
+            fingerprints = exact | "CanonicalFingerprints" >> beam.FlatMap(current_fingerprint)
+        else:
+            index = self._index
+            exact = (
+                {
+                    "current": by_hash,
+                    "index": index
+                    | "IndexByHash" >> beam.Map(lambda r: (r["content_hash"], r["segment_id"])),
+                }
+                | "GroupByHash" >> beam.CoGroupByKey()
+                | "ResolveExact" >> beam.FlatMap(resolve_exact)
+            )
+            fingerprints = (
+                exact | "CanonicalFingerprints" >> beam.FlatMap(current_fingerprint),
+                index | "IndexFingerprints" >> beam.FlatMap(index_fingerprint),
+            ) | "AllFingerprints" >> beam.Flatten()
         edges = (
             fingerprints
             | "ByBand" >> beam.FlatMap(lambda f: ((band, f) for band in f.bands))
@@ -131,12 +143,15 @@ class Deduplicate(beam.PTransform):
             | "DistinctEdges" >> beam.CombinePerKey(_first_edge)
             | "DropKey" >> beam.Values()
         )
+        # The verified edges are few (about one per copy): one worker resolves them per window.
         clusters = (
             edges
-            | "CollectEdges" >> beam.combiners.ToList()
+            | "CollectEdges" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
             | "Clusters" >> beam.Map(resolve_clusters)
         )
-        final = exact | "ApplyClusters" >> beam.Map(apply_clusters, beam.pvalue.AsSingleton(clusters))
+        final = exact | "ApplyClusters" >> beam.Map(
+            apply_clusters, beam.pvalue.AsSingleton(clusters, default_value={})
+        )
         passed = short | "NotEligible" >> beam.Map(lambda s: (s, DedupVerdict(s.segment_id, False)))
         return (final, passed) | "Merge" >> beam.Flatten() | "Count" >> beam.ParDo(_CountVerdicts())
 

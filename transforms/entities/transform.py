@@ -362,6 +362,11 @@ def _key_mention(mention: RawMention) -> tuple[str, RawMention]:
     return mention.doc_id, mention
 
 
+def _build_with_history(run: EntityStats, history: EntityStats) -> EntityIndex:
+    """The cluster index of this run's statistics merged with all earlier runs'."""
+    return build_entity_index(MergeEntityStats().merge_accumulators([history, run]))
+
+
 def _drop_key(element: tuple[str, EntityStats]) -> EntityStats:
     return element[1]
 
@@ -398,16 +403,19 @@ class ResolveEntities(beam.PTransform):
             | "SplitByKey" >> beam.FlatMap(split_by_key)
             | "CombinePerKey" >> beam.CombinePerKey(MergeEntityStats())
         )
+        # History (earlier runs) is bounded and read once; it reaches the run's (or, streaming,
+        # each window's) merge as a side input, so the same graph works in batch and streaming.
         history = (
             pipeline
             | "ReadNameState" >> ReadState(self._output_dir, STATE_TABLE)
             | "DecodeState" >> beam.Map(stats_from_state)
+            | "CombineHistory" >> beam.CombineGlobally(MergeEntityStats())
         )
         index = (
-            (delta | "DeltaValues" >> beam.Map(_drop_key), history)
-            | "RunAndHistory" >> beam.Flatten()
-            | "CombineGlobally" >> beam.CombineGlobally(MergeEntityStats())
-            | "BuildClusters" >> beam.Map(build_entity_index)
+            delta
+            | "DeltaValues" >> beam.Map(_drop_key)
+            | "CombineRun" >> beam.CombineGlobally(MergeEntityStats()).without_defaults()
+            | "BuildClusters" >> beam.Map(_build_with_history, beam.pvalue.AsSingleton(history))
         )
         rows = resolved | "Assign" >> beam.FlatMap(entity_rows, beam.pvalue.AsSingleton(index))
         clusters = index | "ClusterRows" >> beam.FlatMap(cluster_rows)

