@@ -28,6 +28,7 @@ from apache_beam.io import fileio
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
 from apache_beam.transforms.window import FixedWindows
+from apache_beam.utils.timestamp import Duration
 
 from pipeline.build import RunConfig, enrich_and_write
 from pipeline.lock import RunLock
@@ -46,6 +47,15 @@ class StreamConfig:
     poll_seconds: float = 2.0
     window_seconds: int = 10
     horizon_seconds: int = 7 * 24 * 3600
+    #: Late files (event time behind the watermark) are still ingested, in an extra pane of their
+    #: window, for this long; never silently dropped within it.
+    allowed_lateness_seconds: int = 24 * 3600
+
+    def windowing(self) -> beam.WindowInto:
+        return beam.WindowInto(
+            FixedWindows(self.window_seconds),
+            allowed_lateness=Duration(seconds=self.allowed_lateness_seconds),
+        )
 
 
 def find_prism() -> str | None:
@@ -72,8 +82,7 @@ class StreamDedup(beam.PTransform):
         return (
             segments
             | "WithinWindow" >> Deduplicate(self._config.near, None)
-            | "AcrossWindows"
-            >> CrossWindowExactDedup(self._stream.window_seconds, self._stream.horizon_seconds, self._index)
+            | "AcrossWindows" >> CrossWindowExactDedup(self._stream, self._index)
         )
 
 
@@ -97,13 +106,12 @@ def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamCo
         | "ReadDocumentState" >> ReadState(config.output, "state_documents")
         | "KnownIds" >> beam.Map(lambda row: (row["doc_id"], True))
     )
-    window = FixedWindows(stream.window_seconds)
     docs = (
         parsed.documents
         | "SkipIngested" >> beam.Filter(_not_ingested, beam.pvalue.AsDict(known))
-        | "DocWindows" >> beam.WindowInto(window)
+        | "DocWindows" >> stream.windowing()
     )
-    rejected = parsed.rejected | "RejectedWindows" >> beam.WindowInto(window)
+    rejected = parsed.rejected | "RejectedWindows" >> stream.windowing()
     index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
     return enrich_and_write(docs, rejected, config, StreamDedup(config, stream, index))
 
@@ -149,7 +157,7 @@ def run_watch(
             if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
                 clean_stale_temporary(config.output)
             pipeline = beam.Pipeline(options=options)
-            build_streaming(pipeline, config, StreamConfig(**stream.__dict__))
+            build_streaming(pipeline, config, stream)
             result = pipeline.run()
             deadline = None if stop_after_seconds is None else time.monotonic() + stop_after_seconds
             while not stop.is_set() and (deadline is None or time.monotonic() < deadline):

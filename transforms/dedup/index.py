@@ -49,19 +49,25 @@ class ReadState(beam.PTransform):
 def state_rows(item: AssembledDocument, run_id: str) -> Iterator[tuple[str, dict]]:
     """State rows of one ingested document: the document, and its canonical segments."""
     doc = item.doc
-    yield "state_documents", {
-        "doc_id": doc.doc_id,
-        "source": doc.source,
-        "content_sha256": doc.content_sha256,
-        "run_id": run_id,
-    }
+    yield (
+        "state_documents",
+        {
+            "doc_id": doc.doc_id,
+            "source": doc.source,
+            "content_sha256": doc.content_sha256,
+            "run_id": run_id,
+        },
+    )
     for segment, verdict in zip(item.segments, item.verdicts, strict=True):
         if verdict.is_duplicate or not segment.dedup_eligible:
             continue
-        yield "state_segments", {
-            "segment_id": segment.segment_id,
-            "content_hash": segment.content_hash,
-            "shingles": list(segment.shingles),
-            "bands": list(segment.bands),
-            "run_id": run_id,
-        }
+        yield (
+            "state_segments",
+            {
+                "segment_id": segment.segment_id,
+                "content_hash": segment.content_hash,
+                "shingles": list(segment.shingles),
+                "bands": list(segment.bands),
+                "run_id": run_id,
+            },
+        )

@@ -14,14 +14,14 @@ older window keeps its pointer.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Protocol
 
 import apache_beam as beam
 from apache_beam.coders import StrUtf8Coder
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.timeutil import TimeDomain
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec, TimerSpec, on_timer
-from apache_beam.transforms.window import FixedWindows, GlobalWindows
+from apache_beam.transforms.window import GlobalWindows
 from apache_beam.utils.timestamp import Duration
 
 from transforms.records import DedupVerdict, Segment
@@ -81,13 +81,20 @@ class _FirstSeen(beam.DoFn):
         first.clear()
 
 
+class StreamSettings(Protocol):
+    """What cross-window dedup needs of the stream settings (pipeline.stream.StreamConfig)."""
+
+    horizon_seconds: int
+
+    def windowing(self) -> beam.WindowInto: ...
+
+
 class CrossWindowExactDedup(beam.PTransform):
     """(Segment, DedupVerdict) in fixed windows -> the same, with copies of earlier windows flagged."""
 
-    def __init__(self, window_seconds: int, horizon_seconds: int, index: beam.PCollection | None = None):
+    def __init__(self, stream: StreamSettings, index: beam.PCollection | None = None) -> None:
         super().__init__()
-        self._window_seconds = window_seconds
-        self._horizon_seconds = horizon_seconds
+        self._stream = stream
         self._index = index
 
     def expand(self, pairs: beam.PCollection) -> beam.PCollection:
@@ -103,7 +110,8 @@ class CrossWindowExactDedup(beam.PTransform):
             global_keyed = (global_keyed, from_index) | "WithIndex" >> beam.Flatten()
         checked = (
             global_keyed
-            | "FirstSeen" >> beam.ParDo(_FirstSeen(self._horizon_seconds)).with_input_types(tuple[str, Any])
-            | "BackToWindows" >> beam.WindowInto(FixedWindows(self._window_seconds))
+            | "FirstSeen"
+            >> beam.ParDo(_FirstSeen(self._stream.horizon_seconds)).with_input_types(tuple[str, Any])
+            | "BackToWindows" >> self._stream.windowing()
         )
         return (checked, short) | "Merge" >> beam.Flatten()
