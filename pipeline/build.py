@@ -12,7 +12,7 @@ from apache_beam.metrics import Metrics
 from transforms.assemble import AssembledDocument, AssembleDocuments, document_row, segment_rows
 from transforms.dates import ExtractDates, InferPubDates
 from transforms.dedup import Deduplicate, NearDedupConfig
-from transforms.dedup.index import ReadState, state_rows
+from transforms.dedup.index import ReadState, SkipIngested, state_rows
 from transforms.entities.ner import NerInput, RecognizeEntities
 from transforms.entities.transform import ResolveEntities
 from transforms.language import DetectLanguages
@@ -35,36 +35,6 @@ class RunConfig:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     near: NearDedupConfig = field(default_factory=NearDedupConfig)
     shards_per_partition: int = 1
-
-
-def _keep_new(element: tuple[str, dict[str, list]]) -> Iterator:
-    """Documents not ingested by an earlier run (same path and body = same doc_id)."""
-    _, grouped = element
-    if grouped["known"]:
-        Metrics.counter("newsbeam", "skipped_already_ingested").inc()
-        return
-    for doc in grouped["doc"]:
-        Metrics.counter("newsbeam", "documents").inc()
-        yield doc
-
-
-class SkipIngested(beam.PTransform):
-    """Document -> Document, without those `_state/documents` already lists."""
-
-    def __init__(self, output_dir: str) -> None:
-        super().__init__()
-        self._output_dir = output_dir
-
-    def expand(self, docs: beam.PCollection) -> beam.PCollection:
-        known = docs.pipeline | "ReadDocumentState" >> ReadState(self._output_dir, "state_documents")
-        return (
-            {
-                "doc": docs | "KeyDocs" >> beam.Map(lambda d: (d.doc_id, d)),
-                "known": known | "KeyKnown" >> beam.Map(lambda r: (r["doc_id"], True)),
-            }
-            | "JoinState" >> beam.CoGroupByKey()
-            | "KeepNew" >> beam.FlatMap(_keep_new)
-        )
 
 
 def model_language(model: str) -> str:

@@ -19,7 +19,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,9 +35,10 @@ from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
 from pipeline.runner import clean_stale_temporary, new_run_id
 from transforms.dedup import Deduplicate
-from transforms.dedup.index import ReadState
+from transforms.dedup.index import ReadState, against_history
 from transforms.dedup.stream import CrossWindowExactDedup
 from transforms.read import ParseFiles
+from transforms.records import Document
 
 
 @dataclass(frozen=True)
@@ -86,12 +87,14 @@ class StreamDedup(beam.PTransform):
         )
 
 
-def _not_ingested(doc, known: dict) -> bool:
-    if doc.doc_id in known:
+def _against_history(doc: Document, known: dict[str, list]) -> Iterator[Document]:
+    """Streaming twin of `SkipIngested`: the history is a side input (windows differ from it)."""
+    result = against_history(doc, known.get(doc.source, []))
+    if result is None:
         Metrics.counter("newsbeam", "skipped_already_ingested").inc()
-        return False
+        return
     Metrics.counter("newsbeam", "documents").inc()
-    return True
+    yield result
 
 
 def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamConfig) -> beam.PCollection:
@@ -104,11 +107,11 @@ def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamCo
     known = (
         pipeline
         | "ReadDocumentState" >> ReadState(config.output, "state_documents")
-        | "KnownIds" >> beam.Map(lambda row: (row["doc_id"], True))
+        | "KnownBySource" >> beam.Map(lambda row: (row["source"], (row["doc_id"], row.get("revision") or 1)))
     )
     docs = (
         parsed.documents
-        | "SkipIngested" >> beam.Filter(_not_ingested, beam.pvalue.AsDict(known))
+        | "SkipIngested" >> beam.FlatMap(_against_history, beam.pvalue.AsMultiMap(known))
         | "DocWindows" >> stream.windowing()
     )
     rejected = parsed.rejected | "RejectedWindows" >> stream.windowing()

@@ -34,6 +34,8 @@ _DOCUMENTS = pa.schema(
         pa.field("n_duplicate_segments", pa.int32(), nullable=False),
         pa.field("is_duplicate", pa.bool_(), nullable=False),  # (nearly) all segments copy one document
         pa.field("duplicate_of", pa.string()),  # doc_id of that earlier document
+        pa.field("revision", pa.int32(), nullable=False),  # 1, then 2, 3... when the source file changed
+        pa.field("supersedes", pa.string()),  # doc_id of the previous revision of the same source
         pa.field("content_sha256", pa.string(), nullable=False),
         pa.field("encoding", pa.string(), nullable=False),
         pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
@@ -135,6 +137,7 @@ _STATE_DOCUMENTS = pa.schema(
         pa.field("doc_id", pa.string(), nullable=False),
         pa.field("source", pa.string(), nullable=False),
         pa.field("content_sha256", pa.string(), nullable=False),
+        pa.field("revision", pa.int32(), nullable=False),
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )

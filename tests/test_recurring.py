@@ -81,3 +81,26 @@ def test_rejected_inputs_give_exit_code_3(tmp_path: Path) -> None:
     assert proc.returncode == 3, proc.stderr
     assert "1 input(s) rejected" in proc.stderr
     assert os.path.exists(tmp_path / "out" / "rejected")
+
+
+def test_changed_file_becomes_a_revision_not_an_unrelated_copy(tmp_path: Path) -> None:
+    inbox, output = tmp_path / "inbox", tmp_path / "out"
+    inbox.mkdir()
+    seed = next(SEEDS.glob("004_*.txt"))
+    target = inbox / seed.name
+    target.write_bytes(seed.read_bytes())
+    run_cli("run", "--input", str(inbox / "*.txt"), "--output", str(output))
+    target.write_text(seed.read_text() + " Une phrase ajoutée à la dépêche après sa première publication.")
+    run_cli("run", "--input", str(inbox / "*.txt"), "--output", str(output))
+    counts = last_manifest(output)["counts"]
+    assert counts["documents"] == 1 and counts["skipped_already_ingested"] == 0
+    docs = query(
+        f"select doc_id, revision, supersedes, is_duplicate, n_duplicate_segments, clean_text "
+        f"from read_parquet('{output}/documents/**/*.parquet', hive_partitioning=true) order by revision"
+    )
+    (first_id, rev1, sup1, _, _, _), (_, rev2, sup2, dup2, n_dup2, clean2) = docs
+    assert (rev1, sup1, rev2, sup2) == (1, None, 2, first_id)
+    # the new revision is whole: its unchanged sentences are not "copies" of its own previous revision
+    assert dup2 is False
+    assert n_dup2 == 1  # only the lede repeated inside 004 itself (near duplicate)
+    assert clean2.endswith("après sa première publication.")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 
-from transforms.records import DedupVerdict, Document, Segment
+from transforms.records import DedupVerdict, Document, Segment, doc_id_of_segment
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +70,6 @@ def assemble(
     )
 
 
-def doc_id_of_segment(segment_id: str) -> str:
-    """The doc_id part of a segment id (`<doc_id>-pNNNN-sNNNN`)."""
-    return segment_id.rsplit("-p", 1)[0]
-
-
 def document_duplicate_of(item: AssembledDocument, threshold: float = 0.8) -> str | None:
     """The earlier document this one copies, when at least `threshold` of its dedup-eligible
     segments are duplicates of segments of that one document (a syndicated copy), else None."""
@@ -107,6 +102,8 @@ def document_row(item: AssembledDocument, ingested_at: dt.datetime, run_id: str)
         "n_duplicate_segments": n_dup,
         "is_duplicate": copy_of is not None,
         "duplicate_of": copy_of,
+        "revision": doc.revision,
+        "supersedes": doc.supersedes,
         "content_sha256": doc.content_sha256,
         "encoding": doc.encoding,
         "ingested_at": ingested_at,

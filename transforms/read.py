@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -70,19 +71,177 @@ def parse_header(raw: str) -> tuple[dt.date | None, str | None, str]:
     return pub_date, ("day" if day else "month"), raw[match.end() :]
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode article bytes as UTF-8 (a BOM is dropped); returns (text, encoding name).
+#: File signatures of formats that are never article text, checked before any decoding.
+#: Why: a PNG or a zip renamed `.txt` must be reported as what it is, not as "bad UTF-8".
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),  # empty archive
+    (b"PK\x07\x08", "zip"),  # spanned archive
+    (b"\x1f\x8b", "gzip"),
+    (b"%PDF-", "pdf"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+    (b"\x7fELF", "elf"),
+)
 
-    Why strict: a wrong guess silently corrupts every downstream table; an undecodable file goes
-    to `rejected/` with the byte offset so an operator can look at it.
+#: Byte-order marks, longest first (the UTF-32-LE mark starts with the UTF-16-LE one).
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (b"\x00\x00\xfe\xff", "utf-32-be"),
+    (b"\xff\xfe\x00\x00", "utf-32-le"),
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xfe\xff", "utf-16-be"),
+    (b"\xff\xfe", "utf-16-le"),
+)
+
+#: Control characters that plain text may contain.
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v")
+#: Non-ASCII characters a cp1252 (or Latin-1) French article may contain: French letters, the other
+#: Latin-1 letters of foreign names (Icelandic thorn and eth excluded: they are what stray high bytes
+#: such as 0xFE/0xF0 decode to), French typography and common symbols.
+_CP1252_FRENCH = frozenset(
+    "àâäçéèêëîïôöùûüÿæœÀÂÄÇÉÈÊËÎÏÔÖÙÛÜŸÆŒ"
+    "áãåìíñòóõøúýÁÃÅÌÍÑÒÓÕØÚÝß"
+    "«»“”‘’‚„–—…•·€£¥¢°§©®™ªº¹²³¼½¾µ¶±\u00a0\u00ad"
+)
+#: Letters of a cp1252 guess needed before it is trusted; a few bytes ("caf\xe9") are no evidence.
+_CP1252_MIN_LETTERS = 20
+#: Share of letters that must lie in the scripts of this pipeline (Latin, Greek, Cyrillic, Hebrew,
+#: Arabic: below U+0800, plus Latin Extended Additional and Arabic presentation forms) for a
+#: UTF-16/32 decode to be trusted.
+_MIN_EXPECTED_SCRIPT_SHARE = 0.9
+#: Control characters tolerated in valid UTF-8 (stray ESC, DOS EOF): at most this share of the text.
+_MAX_CONTROL_SHARE = 0.01
+
+
+def _magic_type(data: bytes) -> str | None:
+    for signature, kind in _MAGIC:
+        if data.startswith(signature):
+            return kind
+    return None
+
+
+def _is_bad_control(char: str) -> bool:
+    """C0 and C1 control characters (and DEL) other than the whitespace controls of plain text."""
+    code = ord(char)
+    return (code < 0x20 or 0x7F <= code <= 0x9F) and char not in _TEXT_CONTROLS
+
+
+def _control_count(text: str) -> int:
+    return sum(1 for char in text if _is_bad_control(char))
+
+
+def _expected_script(char: str) -> bool:
+    code = ord(char)
+    return code < 0x0800 or 0x1E00 <= code <= 0x1EFF or 0xFB50 <= code <= 0xFDFF or 0xFE70 <= code <= 0xFEFF
+
+
+def _implausible_unicode(text: str) -> str | None:
+    """Why a UTF-16/32 decode is not text (None when it is).
+
+    Mis-decoded bytes (binary data that merely starts like a BOM, the wrong byte order) spread over
+    the whole code space: controls, unassigned or private-use code points, and mostly CJK/Hangul
+    letters. A French article with foreign names stays in the expected scripts.
     """
-    if b"\x00" in data:
-        raise RejectInput("binary_content", f"NUL byte at offset {data.index(_NUL)}")
-    encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
+    for index, char in enumerate(text):
+        if _is_bad_control(char):
+            return f"control character U+{ord(char):04X} at char {index}"
+        if unicodedata.category(char) in ("Cn", "Co", "Cs"):
+            return f"unassigned or private-use code point U+{ord(char):04X} at char {index}"
+    letters = [char for char in text if char.isalpha()]
+    if letters:
+        expected = sum(1 for char in letters if _expected_script(char))
+        if expected / len(letters) < _MIN_EXPECTED_SCRIPT_SHARE:
+            return f"only {expected} of {len(letters)} letters in the expected scripts"
+    return None
+
+
+def _cp1252_french(data: bytes) -> tuple[str | None, str]:
+    """(text, "") when `data` reads as a cp1252 French article, else (None, why not)."""
     try:
-        return data.decode(encoding), encoding
+        text = data.decode("cp1252")
     except UnicodeDecodeError as err:
-        raise RejectInput("invalid_utf8", f"{err.reason} at byte {err.start}") from None
+        return None, f"byte 0x{data[err.start]:02X} at {err.start} is undefined in cp1252"
+    for index, char in enumerate(text):
+        if _is_bad_control(char):
+            return None, f"control character U+{ord(char):04X} at char {index}"
+        if ord(char) > 0x7F and char not in _CP1252_FRENCH:
+            return None, f"{char!r} (byte 0x{char.encode('cp1252')[0]:02X}) at char {index} is not French text"
+    letters = sum(1 for char in text if char.isalpha())
+    if letters < _CP1252_MIN_LETTERS:
+        return None, f"{letters} letters are too few to tell text from noise"
+    return text, ""
+
+
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode article bytes; returns (text, encoding name). The rules, in order:
+
+    1. A known binary signature at offset 0 (PNG, ZIP, GZIP, PDF, JPEG, GIF, bzip2, xz, 7z, ELF)
+       -> `binary_content`, detail names the type.
+    2. A byte-order mark decides the encoding: UTF-32 (LE/BE), UTF-8 (`utf-8-sig`, the BOM is
+       dropped), UTF-16 (LE/BE); the mark is not part of the text. Bytes that do not decode ->
+       `invalid_utf8`. A UTF-16/32 decode must also look like text (`_implausible_unicode`: no
+       control, unassigned or private-use character, >= 90 % of letters in Latin/Greek/Cyrillic/
+       Hebrew/Arabic) else `binary_content`: a binary file can start with FF FE by chance.
+    3. No BOM: a NUL byte -> `binary_content` (only UTF-16/32, handled above, has NULs in text).
+    4. Strict UTF-8 -> `utf-8`, unless more than 1 % of the characters are controls other than
+       \t \n \r \f \v (`binary_content`).
+    5. Not UTF-8: the legacy fallback `cp1252` (a superset of Latin-1's printable range, so Latin-1
+       files decode identically) is accepted only when the strict cp1252 decode has no control
+       character except \t \n \r \f \v, every non-ASCII character is a French/Latin-1 letter or
+       French typography (`_CP1252_FRENCH`), and there are at least 20 letters. Anything else ->
+       `invalid_utf8`, with the byte offset of the UTF-8 error and why cp1252 was refused.
+
+    Why so strict: a wrong guess silently corrupts every downstream table; an undecodable file goes
+    to `rejected/` with a precise reason so an operator can look at it. Valid UTF-8 is never
+    second-guessed (random bytes are almost never valid UTF-8, legacy French text almost never is).
+    """
+    kind = _magic_type(data)
+    if kind is not None:
+        raise RejectInput("binary_content", f"{kind} file signature at offset 0")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _decode_with_bom(data, bom, encoding)
+    if _NUL in data:
+        raise RejectInput("binary_content", f"NUL byte at offset {data.index(_NUL)}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        utf8_error = f"{err.reason} at byte {err.start}"
+    else:
+        controls = _control_count(text)
+        if controls > max(1, len(text) * _MAX_CONTROL_SHARE):
+            raise RejectInput("binary_content", f"{controls} control characters in {len(text)}")
+        return text, "utf-8"
+    text, why_not = _cp1252_french(data)
+    if text is None:
+        raise RejectInput("invalid_utf8", f"{utf8_error}; not cp1252 French text: {why_not}")
+    return text, "cp1252"
+
+
+def _decode_with_bom(data: bytes, bom: str | bytes, encoding: str) -> tuple[str, str]:
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    try:
+        text = data[len(bom) :].decode(codec)
+    except UnicodeDecodeError as err:
+        raise RejectInput(
+            "invalid_utf8", f"{encoding} BOM, but {err.reason} at byte {err.start + len(bom)}"
+        ) from None
+    if encoding == "utf-8-sig":
+        if _NUL in data:
+            raise RejectInput("binary_content", f"NUL byte at offset {data.index(_NUL)}")
+        controls = _control_count(text)
+        if controls > max(1, len(text) * _MAX_CONTROL_SHARE):
+            raise RejectInput("binary_content", f"{controls} control characters in {len(text)}")
+        return text, encoding
+    why_not = _implausible_unicode(text)
+    if why_not is not None:
+        raise RejectInput("binary_content", f"{encoding} BOM, but not text: {why_not}")
+    return text, encoding
 
 
 def make_doc_id(source: str, body: str) -> str:

@@ -18,6 +18,8 @@ class Document:
     pub_date: dt.date | None = None
     pub_date_source: str | None = None
     pub_date_granularity: str | None = None
+    revision: int = 1  # 2, 3, ... when the same source was ingested before with other content
+    supersedes: str | None = None  # doc_id of the previous revision
 
     @property
     def order_key(self) -> tuple:
@@ -60,6 +62,7 @@ class Segment:
     dedup_eligible: bool = True
     shingles: tuple[int, ...] = ()  # near-dedup fingerprint, filled by the dedup stage
     bands: tuple[int, ...] = ()
+    supersedes: str | None = None  # the document's previous revision: never its "original"
 
     @property
     def order_key(self) -> tuple:
@@ -76,3 +79,8 @@ class DedupVerdict:
     duplicate_kind: str | None = None
     duplicate_of: str | None = None
     similarity: float | None = None
+
+
+def doc_id_of_segment(segment_id: str) -> str:
+    """The doc_id part of a segment id (`<doc_id>-pNNNN-sNNNN`)."""
+    return segment_id.rsplit("-p", 1)[0]

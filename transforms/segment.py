@@ -207,6 +207,7 @@ def segment_document(doc: Document, config: SegmentConfig = SegmentConfig()) -> 
                 content_hash=hashlib.blake2b(normalized.encode(), digest_size=8).hexdigest(),
                 doc_order=doc.order_key,
                 dedup_eligible=len(normalized.split()) >= config.min_dedup_words,
+                supersedes=doc.supersedes,
             )
         )
     return segments

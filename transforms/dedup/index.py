@@ -13,14 +13,17 @@ doc_id): nothing is held in one worker's memory, and the same code runs on a dis
 
 from __future__ import annotations
 
+import dataclasses
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
 
 from schemas.tables import TABLE_DIRS
 from transforms.assemble import AssembledDocument
+from transforms.records import Document
 
 
 def state_pattern(output_dir: str, table: str) -> str | None:
@@ -55,6 +58,7 @@ def state_rows(item: AssembledDocument, run_id: str) -> Iterator[tuple[str, dict
             "doc_id": doc.doc_id,
             "source": doc.source,
             "content_sha256": doc.content_sha256,
+            "revision": doc.revision,
             "run_id": run_id,
         },
     )
@@ -70,4 +74,55 @@ def state_rows(item: AssembledDocument, run_id: str) -> Iterator[tuple[str, dict
                 "bands": list(segment.bands),
                 "run_id": run_id,
             },
+        )
+
+
+def against_history(doc: Document, known: Iterable[tuple[str, int]]) -> Document | None:
+    """None when this exact document was ingested before; else the document, as a new revision
+    of its source when that source was ingested before with other content.
+
+    `known` = (doc_id, revision) of earlier documents with the same source path.
+    """
+    known = sorted(known, key=lambda item: (item[1], item[0]))
+    if any(doc_id == doc.doc_id for doc_id, _ in known):
+        return None
+    if not known:
+        return doc
+    previous_id, previous_revision = known[-1]
+    return dataclasses.replace(doc, revision=previous_revision + 1, supersedes=previous_id)
+
+
+def _classify(element: tuple[str, dict[str, list]]) -> Iterator[Document]:
+    _, grouped = element
+    known = [(row["doc_id"], row.get("revision") or 1) for row in grouped["known"]]
+    for doc in grouped["doc"]:
+        result = against_history(doc, known)
+        if result is None:
+            Metrics.counter("newsbeam", "skipped_already_ingested").inc()
+            continue
+        Metrics.counter("newsbeam", "documents").inc()
+        if result.supersedes:
+            Metrics.counter("newsbeam", "revisions").inc()
+        yield result
+
+
+class SkipIngested(beam.PTransform):
+    """Document -> Document: drops those already ingested, numbers revisions of changed sources.
+
+    Joined with `_state/documents` on the source path (`CoGroupByKey`), so it scales with history.
+    """
+
+    def __init__(self, output_dir: str) -> None:
+        super().__init__()
+        self._output_dir = output_dir
+
+    def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        known = docs.pipeline | "ReadDocumentState" >> ReadState(self._output_dir, "state_documents")
+        return (
+            {
+                "doc": docs | "KeyDocs" >> beam.Map(lambda d: (d.source, d)),
+                "known": known | "KeyKnown" >> beam.Map(lambda r: (r["source"], r)),
+            }
+            | "JoinState" >> beam.CoGroupByKey()
+            | "Classify" >> beam.FlatMap(_classify)
         )

@@ -20,6 +20,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
+from transforms.records import doc_id_of_segment
 from transforms.segment import normalize_for_hash
 
 
@@ -54,6 +55,7 @@ class Fingerprint:
     shingles: tuple[int, ...]  # sorted unique 32-bit shingle hashes
     bands: tuple[int, ...]
     from_index: bool = False  # ingested by an earlier run
+    supersedes: str | None = None  # doc_id of the previous revision of this segment's document
 
 
 def word_shingles(text: str, size: int) -> list[str]:
@@ -144,6 +146,8 @@ def bucket_edges(members: Iterable[Fingerprint], config: NearDedupConfig) -> lis
         if later.from_index:
             continue
         for earlier in ordered[max(0, j - config.max_compare) : j]:
+            if later.supersedes and doc_id_of_segment(earlier.segment_id) == later.supersedes:
+                continue  # a new revision does not copy its own previous revision
             score = verified_similarity(later, earlier, config)
             if score is not None:
                 edges.append(

@@ -27,7 +27,7 @@ from transforms.dedup.near import (
     fingerprint,
     resolve_clusters,
 )
-from transforms.records import INDEX_ORDER, DedupVerdict, Segment
+from transforms.records import INDEX_ORDER, DedupVerdict, Segment, doc_id_of_segment
 
 DEFAULT_NEAR = NearDedupConfig()
 
@@ -43,17 +43,25 @@ def with_fingerprint(segment: Segment, config: NearDedupConfig) -> Segment:
 
 
 def resolve_exact(element: tuple[str, dict[str, Iterable]]) -> Iterator[tuple[Segment, DedupVerdict]]:
-    """Verdicts for the copies of one content hash; an indexed copy (earlier run) wins."""
+    """Verdicts for the copies of one content hash; an indexed copy (earlier run) wins.
+
+    A new revision of a document is never a copy of its own previous revision: those index entries
+    are ignored for it, so its unchanged sentences stay canonical in the new revision.
+    """
     _, grouped = element
     current = list(grouped["current"])
     if not current:
         return
     indexed = sorted(grouped["index"])
-    if indexed:
-        for segment in current:
-            yield segment, DedupVerdict(segment.segment_id, True, "exact", indexed[0], 1.0)
-        return
-    yield from pick_canonical(current)
+    unmatched = []
+    for segment in current:
+        originals = [i for i in indexed if doc_id_of_segment(i) != segment.supersedes]
+        if originals:
+            yield segment, DedupVerdict(segment.segment_id, True, "exact", originals[0], 1.0)
+        else:
+            unmatched.append(segment)
+    if unmatched:
+        yield from pick_canonical(unmatched)
 
 
 def index_fingerprint(row: dict) -> Iterator[Fingerprint]:
@@ -64,7 +72,13 @@ def index_fingerprint(row: dict) -> Iterator[Fingerprint]:
 def current_fingerprint(pair: tuple[Segment, DedupVerdict]) -> Iterator[Fingerprint]:
     segment, verdict = pair
     if not verdict.is_duplicate and segment.bands:
-        yield Fingerprint(segment.segment_id, segment.order_key, segment.shingles, segment.bands)
+        yield Fingerprint(
+            segment.segment_id,
+            segment.order_key,
+            segment.shingles,
+            segment.bands,
+            supersedes=segment.supersedes,
+        )
 
 
 def apply_clusters(

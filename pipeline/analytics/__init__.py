@@ -1,0 +1,118 @@
+"""Analytics over a newsbeam output folder: `stats`, `report` and `compact`.
+
+Why a separate package that needs no Beam: these commands only read (or rewrite) the Parquet that
+a run left behind, so they use pyarrow alone and answer in a second, even where Beam is not
+installed. They work on local paths only: listing partitions, atomic renames and the run lock all
+need a POSIX filesystem (see `pipeline.lock`).
+
+Shared helpers live here so that every command sees the dataset the same way: tables are opened
+with their *declared* schema (`schemas.tables`), not the schema of whichever file comes first, so
+files written before a column existed read with that column as NULL (schema evolution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from schemas.tables import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, TABLE_DIRS, TABLES
+
+__all__ = [
+    "Partition",
+    "iter_partitions",
+    "local_dir",
+    "open_table",
+    "read_table",
+    "table_path",
+]
+
+
+def local_dir(output_dir: str | Path) -> Path:
+    """The output folder as a local Path; refuse Beam URLs (gs://, s3://) with a clear message."""
+    text = str(output_dir)
+    if "://" in text and not text.startswith("file://"):
+        raise ValueError(f"{text}: analytics commands work on local folders only (copy the dataset first)")
+    path = Path(text.removeprefix("file://"))
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no such output folder")
+    return path
+
+
+def table_path(output_dir: Path, table: str) -> Path:
+    return output_dir / TABLE_DIRS[table]
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    """One folder of Parquet files: a `pub_month=` folder, or the table folder of a flat table."""
+
+    table: str
+    value: str | None  # the pub_month folder value ('__HIVE_DEFAULT_PARTITION__' included); None: flat
+    path: Path
+
+    @property
+    def label(self) -> str:
+        return f"{self.table}/{PARTITION_COLUMN}={self.value}" if self.value is not None else self.table
+
+    def files(self) -> list[Path]:
+        """Data files, sorted; hidden and `_`-prefixed names are ignored like every engine does."""
+        return sorted(
+            p for p in self.path.glob("*.parquet") if p.is_file() and not p.name.startswith(("_", "."))
+        )
+
+
+def iter_partitions(output_dir: Path, tables: tuple[str, ...] | None = None) -> Iterator[Partition]:
+    """Every existing partition of `tables` (default: all declared tables), in a stable order."""
+    for table in tables or tuple(TABLES):
+        root = table_path(output_dir, table)
+        if not root.is_dir():
+            continue
+        if table in PARTITIONED_TABLES:
+            prefix = f"{PARTITION_COLUMN}="
+            for folder in sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix)):
+                yield Partition(table, folder.name[len(prefix) :], folder)
+        else:
+            yield Partition(table, None, root)
+
+
+def dataset_schema(table: str) -> pa.Schema:
+    """Declared schema of `table`, plus the `pub_month` partition column for partitioned tables."""
+    schema = TABLES[table]
+    if table in PARTITIONED_TABLES:
+        schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
+    return schema
+
+
+def open_table(output_dir: Path, table: str) -> ds.Dataset | None:
+    """A pyarrow dataset over `table` with its declared schema; None if the table was never written.
+
+    Why the explicit schema and partitioning: inference takes the first file's schema (an older
+    file would hide newer columns) and would type `pub_month` from the folder names (all-NULL
+    folders would make it a null type).
+    """
+    root = table_path(output_dir, table)
+    if not root.is_dir() or not any(root.rglob("*.parquet")):
+        return None
+    partitioning = None
+    if table in PARTITIONED_TABLES:
+        partitioning = ds.partitioning(
+            pa.schema([pa.field(PARTITION_COLUMN, pa.string())]), flavor="hive", null_fallback=NULL_PARTITION
+        )
+    return ds.dataset(
+        str(root),
+        format="parquet",
+        partitioning=partitioning,
+        schema=dataset_schema(table),
+        exclude_invalid_files=False,
+        ignore_prefixes=["_", "."],
+    )
+
+
+def read_table(output_dir: Path, table: str, columns: list[str] | None = None) -> pa.Table | None:
+    """`columns` of `table` as one Arrow table (None if the table does not exist)."""
+    dataset = open_table(output_dir, table)
+    return None if dataset is None else dataset.to_table(columns=columns)

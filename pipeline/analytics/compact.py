@@ -1,0 +1,246 @@
+"""`newsbeam compact DIR`: rewrite every partition of every table into one file.
+
+Why: each incremental run adds one file per table and month, so after months of small runs a
+partition holds hundreds of tiny files and every query pays for opening them. Compaction merges
+them into one file per partition with the same rows, sorted by primary key (so min/max statistics
+prune well), the declared schema and metadata, zstd, and row groups sized for scans.
+
+Protocol, per partition, while holding `DIR/_lock` (a run must not add files meanwhile):
+
+1. read the partition's files, unify them to the declared schema (older files lacking a column get
+   NULLs), sort by primary key;
+2. write the new file under `DIR/_temporary/compact-<id>/` (ignored by readers: `_` prefix);
+3. rename it into the partition folder (an atomic rename on one filesystem), then delete the old
+   files. Between 3's rename and delete a reader may see both for a few milliseconds; the new
+   file records the names it replaces (`newsbeam.compacted_from`), so if compaction dies right
+   there, the next `compact` deletes the leftovers instead of merging them twice.
+
+The new file is named like the writer names files (`part-<digest of the row keys>`), so
+compacting a compacted dataset finds one correctly named, current-schema file per partition and
+changes nothing (idempotent). Local paths only (atomic rename and the lock need a POSIX
+filesystem); pyarrow alone, no Beam.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.analytics import Partition, iter_partitions, local_dir
+from pipeline.lock import RunLock
+from schemas.tables import PRIMARY_KEYS, TABLES
+
+TEMP_DIRNAME = "_temporary"
+#: Key-value metadata of a compacted file: JSON list of the file names it replaced.
+COMPACTED_FROM_KEY = "newsbeam.compacted_from"
+#: Same dictionary-encoded columns as the writer (transforms/write.py, not imported: it pulls in Beam).
+DICTIONARY_COLUMNS = (
+    "doc_id", "source", "label", "granularity", "kind", "duplicate_kind", "language",
+    "pub_date_source", "pub_date_granularity", "encoding", "run_id", "reason",
+)  # fmt: skip
+#: Row groups of about this many uncompressed bytes: large enough for sequential scans, small enough
+#: that DuckDB/Polars/Spark read row groups in parallel and skip them by statistics.
+ROW_GROUP_BYTES = 64 * 1024 * 1024
+MIN_ROW_GROUP_ROWS = 1024
+MAX_ROW_GROUP_ROWS = 128 * 1024  # the writer's value, and about DuckDB's own row group size
+
+
+@dataclass
+class PartitionResult:
+    """What compaction did to one partition."""
+
+    partition: str  # e.g. 'documents/pub_month=2019-04', or 'rejected'
+    files_before: int
+    files_after: int
+    rows: int
+    action: str  # 'rewritten' | 'unchanged' | 'recovered' (leftovers of an interrupted compact removed)
+
+
+@dataclass
+class CompactResult:
+    """Summary of one `compact` call, printable or JSON."""
+
+    run_id: str
+    output: str
+    partitions: list[PartitionResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def files_before(self) -> int:
+        return sum(p.files_before for p in self.partitions)
+
+    @property
+    def files_after(self) -> int:
+        return sum(p.files_after for p in self.partitions)
+
+    @property
+    def rewritten(self) -> int:
+        return sum(p.action != "unchanged" for p in self.partitions)
+
+    def to_json(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "output": self.output,
+            "files_before": self.files_before,
+            "files_after": self.files_after,
+            "partitions_rewritten": self.rewritten,
+            "seconds": round(self.seconds, 3),
+            "partitions": [asdict(p) for p in self.partitions],
+        }
+
+    def render(self) -> str:
+        lines = [f"newsbeam compact {self.run_id} -> {self.output}"]
+        width = max((len(p.partition) for p in self.partitions), default=10)
+        for p in self.partitions:
+            lines.append(
+                f"  {p.partition:<{width}}  {p.files_before:>4} -> {p.files_after} file(s)"
+                f"  {p.rows:>8} rows  {p.action}"
+            )
+        lines.append(
+            f"  total: {self.files_before} -> {self.files_after} files, "
+            f"{self.rewritten} partition(s) rewritten in {self.seconds:.1f} s"
+        )
+        return "\n".join(lines)
+
+
+def file_digest(table: str, rows: pa.Table) -> str:
+    """Digest of the rows' primary keys, exactly as `transforms.write.file_digest` (a test checks it)."""
+    digest = hashlib.blake2b(table.encode(), digest_size=8)
+    for column in PRIMARY_KEYS[table]:
+        for value in rows.column(column).to_pylist():
+            digest.update(str(value).encode())
+            digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def _conform(table: str, rows: pa.Table, source: Path) -> pa.Table:
+    """Rows of one file -> the declared schema: missing nullable columns become NULL, order fixed.
+
+    An unknown column (a file from a newer version) or a missing required column is an error:
+    compaction must never drop or invent data.
+    """
+    schema = TABLES[table]
+    extra = set(rows.column_names) - set(schema.names)
+    if extra:
+        raise ValueError(
+            f"{source}: columns {sorted(extra)} are not in the {table} schema; refusing to drop them"
+        )
+    columns = []
+    for schema_field in schema:
+        if schema_field.name in rows.column_names:
+            columns.append(rows.column(schema_field.name))
+        elif schema_field.nullable:
+            columns.append(pa.nulls(rows.num_rows, schema_field.type))
+        else:
+            raise ValueError(f"{source}: required column {schema_field.name!r} is missing")
+    return pa.Table.from_arrays(columns, names=schema.names).cast(schema)
+
+
+def _read_file(path: Path) -> pa.Table:
+    """One file's rows, without the hive partition column (`ParquetFile` never adds it)."""
+    return pq.ParquetFile(path).read()
+
+
+def _replaced_names(path: Path) -> list[str]:
+    metadata = pq.read_schema(path).metadata or {}
+    raw = metadata.get(COMPACTED_FROM_KEY.encode())
+    return list(json.loads(raw)) if raw else []
+
+
+def _row_group_rows(rows: pa.Table) -> int:
+    if rows.num_rows == 0:
+        return MIN_ROW_GROUP_ROWS
+    per_row = max(1, rows.nbytes // rows.num_rows)
+    return max(MIN_ROW_GROUP_ROWS, min(MAX_ROW_GROUP_ROWS, ROW_GROUP_BYTES // per_row))
+
+
+def write_compacted(table: str, rows: pa.Table, path: Path, replaces: list[str]) -> None:
+    """Write the merged partition: zstd, statistics, dictionary columns, declared sort order."""
+    metadata = dict(TABLES[table].metadata or {})
+    metadata[COMPACTED_FROM_KEY.encode()] = json.dumps(sorted(replaces)).encode()
+    rows = rows.replace_schema_metadata(metadata)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        rows,
+        path,
+        compression="zstd",
+        use_dictionary=[c for c in DICTIONARY_COLUMNS if c in rows.column_names],
+        write_statistics=True,
+        row_group_size=_row_group_rows(rows),
+        sorting_columns=[pq.SortingColumn(rows.schema.get_field_index(c)) for c in PRIMARY_KEYS[table]],
+    )
+
+
+def _is_compacted(table: str, path: Path) -> bool:
+    """One file already in final form: named by its rows' digest and written with the declared schema."""
+    schema = pq.read_schema(path)
+    if not schema.equals(TABLES[table], check_metadata=False):
+        return False
+    keys = pq.read_table(path, columns=list(PRIMARY_KEYS[table]), partitioning=None)
+    return path.name == f"part-{file_digest(table, keys)}.parquet"
+
+
+def compact_partition(partition: Partition, output_dir: Path, temp_root: Path) -> PartitionResult:
+    """Merge one partition into one file (see the module docstring for the protocol)."""
+    table = partition.table
+    files = partition.files()
+    before = len(files)
+    # Leftovers of an interrupted compaction: files a compacted file says it replaced.
+    replaced = {name for f in files for name in _replaced_names(f)}
+    leftovers = [f for f in files if f.name in replaced]
+    for stale in leftovers:
+        stale.unlink(missing_ok=True)
+    files = [f for f in files if f not in leftovers]
+    if not files:
+        return PartitionResult(partition.label, before, 0, 0, "recovered" if leftovers else "unchanged")
+    if len(files) == 1 and _is_compacted(table, files[0]):
+        rows = pq.ParquetFile(files[0]).metadata.num_rows
+        return PartitionResult(partition.label, before, 1, rows, "recovered" if leftovers else "unchanged")
+
+    merged = pa.concat_tables([_conform(table, _read_file(f), f) for f in files])
+    merged = merged.sort_by([(c, "ascending") for c in PRIMARY_KEYS[table]])
+    name = f"part-{file_digest(table, merged)}.parquet"
+    temp_path = temp_root / partition.path.relative_to(output_dir) / name
+    write_compacted(table, merged, temp_path, [f.name for f in files if f.name != name])
+    os.replace(temp_path, partition.path / name)  # atomic; replaces a same-named (same keys) old file
+    for old in files:
+        if old.name != name:
+            old.unlink(missing_ok=True)
+    return PartitionResult(partition.label, before, 1, merged.num_rows, "rewritten")
+
+
+def new_compact_id() -> str:
+    return f"compact-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
+
+
+def compact(output_dir: str | Path, lock_wait_seconds: float = 0.0) -> CompactResult:
+    """Compact every partition of every table under `output_dir` (local path) into one file each.
+
+    Holds `RunLock(output_dir, id)` throughout; raises `pipeline.lock.LockBusy` if a run holds it
+    longer than `lock_wait_seconds`.
+    """
+    root = local_dir(output_dir)
+    run_id = new_compact_id()
+    result = CompactResult(run_id=run_id, output=str(root))
+    clock = time.perf_counter()
+    temp_root = root / TEMP_DIRNAME / run_id
+    with RunLock(str(root), run_id, wait_seconds=lock_wait_seconds):
+        try:
+            for partition in iter_partitions(root):
+                result.partitions.append(compact_partition(partition, root, temp_root))
+        finally:
+            shutil.rmtree(temp_root, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                (root / TEMP_DIRNAME).rmdir()  # only if empty
+    result.seconds = time.perf_counter() - clock
+    return result
