@@ -49,6 +49,10 @@ fi
 
 if [ "${1:-}" = "test" ]; then
     shift
+    # The HTML report test renders in headless Chromium (Debian's package); install it when we can.
+    if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+        bash .ci/install-chromium.sh >&2 || echo "[setup] warning: chromium not installed; the report rendering test will be skipped" >&2
+    fi
     "$VENV/bin/ruff" check pipeline transforms schemas tests benchmarks deploy
     exec "$VENV/bin/python" -m pytest "$@"
 fi

@@ -151,7 +151,55 @@ def watch(
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)
         raise typer.Exit(EXIT_LOCKED) from None
+    except RuntimeError as failure:
+        typer.echo(f"error: {failure}", err=True)
+        raise typer.Exit(EXIT_FAILED) from None
     typer.echo(summary.render())
+
+
+@app.command()
+def stats(
+    output: Annotated[Path, typer.Argument(help="Output folder of `newsbeam run`.")],
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+    top: Annotated[int, typer.Option(help="How many top entities to list.")] = 10,
+) -> None:
+    """Counts per table and partition, duplicate rates, top entities, date coverage, last runs."""
+    from pipeline.analytics.stats import collect_stats, render_stats
+
+    found = collect_stats(output, top=top)
+    typer.echo(json.dumps(found, indent=2, default=str) if json_output else render_stats(found))
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Argument(help="Output folder of `newsbeam run`.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
+) -> None:
+    """A self-contained HTML report with charts (volume and duplicates per month, entities, places, dates)."""
+    from pipeline.analytics.report import write_report
+
+    typer.echo(f"wrote {write_report(output, out)}")
+
+
+@app.command()
+def compact(
+    output: Annotated[Path, typer.Argument(help="Output folder of `newsbeam run`.")],
+    wait_lock: Annotated[float, typer.Option(help="Seconds to wait for a running job to finish.")] = 0.0,
+    json_output: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+) -> None:
+    """Rewrite every partition into one file (same rows), taking the output lock. Exit 3 if some
+    partition had to be skipped, 75 if another run holds the lock."""
+    from pipeline.analytics.compact import compact as compact_dataset
+    from pipeline.lock import LockBusy
+
+    try:
+        result = compact_dataset(output, lock_wait_seconds=wait_lock)
+    except LockBusy as busy:
+        typer.echo(f"error: output is locked by another run: {busy}", err=True)
+        raise typer.Exit(EXIT_LOCKED) from None
+    typer.echo(json.dumps(result.to_json(), indent=2, default=str) if json_output else result.render())
+    if result.skipped:
+        raise typer.Exit(EXIT_REJECTED)
 
 
 @app.command("eval-dates")

@@ -19,7 +19,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,9 +87,16 @@ class StreamDedup(beam.PTransform):
         )
 
 
-def _against_history(doc: Document, known: dict[str, list]) -> Iterator[Document]:
-    """Streaming twin of `SkipIngested`: the history is a side input (windows differ from it)."""
-    result = against_history(doc, known.get(doc.source, []))
+def _against_history(doc: Document, known: Mapping[str, list]) -> Iterator[Document]:
+    """Streaming twin of `SkipIngested`: the history is a side input (windows differ from it).
+
+    `known` is Beam's multimap view: indexing is its only lookup (no `.get`).
+    """
+    try:
+        earlier = list(known[doc.source])
+    except KeyError:
+        earlier = []
+    result = against_history(doc, earlier)
     if result is None:
         Metrics.counter("newsbeam", "skipped_already_ingested").inc()
         return
@@ -168,8 +175,11 @@ def run_watch(
                 if state in ("DONE", "FAILED", "CANCELLED", "PipelineState.DONE", "PipelineState.FAILED"):
                     break
                 stop.wait(0.5)
+            final_state = str(result.state)
             with contextlib.suppress(Exception):  # already finished
                 result.cancel()
+            if "FAILED" in final_state:
+                raise RuntimeError(f"the streaming pipeline failed ({final_state}); see the log above")
             found = counters(result)
     finally:
         for sig, handler in previous.items():

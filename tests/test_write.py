@@ -30,6 +30,8 @@ def _doc_row(doc_id: str, month: str | None) -> dict:
         "n_duplicate_segments": 0,
         "is_duplicate": False,
         "duplicate_of": None,
+        "revision": 1,
+        "supersedes": None,
         "content_sha256": "0" * 64,
         "encoding": "utf-8",
         "ingested_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),

@@ -99,8 +99,8 @@ def open_table(output_dir: Path, table: str) -> ds.Dataset | None:
         return None
     partitioning = None
     if table in PARTITIONED_TABLES:
-        partitioning = ds.partitioning(
-            pa.schema([pa.field(PARTITION_COLUMN, pa.string())]), flavor="hive", null_fallback=NULL_PARTITION
+        partitioning = ds.HivePartitioning(
+            pa.schema([pa.field(PARTITION_COLUMN, pa.string())]), null_fallback=NULL_PARTITION
         )
     return ds.dataset(
         str(root),

@@ -17,7 +17,8 @@ Protocol, per partition, while holding `DIR/_lock` (a run must not add files mea
 
 The new file is named like the writer names files (`part-<digest of the row keys>`), so
 compacting a compacted dataset finds one correctly named, current-schema file per partition and
-changes nothing (idempotent). Local paths only (atomic rename and the lock need a POSIX
+changes nothing (idempotent). A partition is merged in memory: one month of one table must fit in
+RAM (months of news text do by far). Local paths only (atomic rename and the lock need a POSIX
 filesystem); pyarrow alone, no Beam.
 """
 
@@ -64,6 +65,8 @@ class PartitionResult:
     files_after: int
     rows: int
     action: str  # 'rewritten' | 'unchanged' | 'recovered' (leftovers of an interrupted compact removed)
+    #: | 'skipped' (left as is: its files do not fit the declared schema, see `note`)
+    note: str = ""
 
 
 @dataclass
@@ -85,7 +88,12 @@ class CompactResult:
 
     @property
     def rewritten(self) -> int:
-        return sum(p.action != "unchanged" for p in self.partitions)
+        return sum(p.action in ("rewritten", "recovered") for p in self.partitions)
+
+    @property
+    def skipped(self) -> list[PartitionResult]:
+        """Partitions left untouched because a file cannot be read into the declared schema."""
+        return [p for p in self.partitions if p.action == "skipped"]
 
     def to_json(self) -> dict:
         return {
@@ -94,6 +102,7 @@ class CompactResult:
             "files_before": self.files_before,
             "files_after": self.files_after,
             "partitions_rewritten": self.rewritten,
+            "partitions_skipped": len(self.skipped),
             "seconds": round(self.seconds, 3),
             "partitions": [asdict(p) for p in self.partitions],
         }
@@ -104,11 +113,11 @@ class CompactResult:
         for p in self.partitions:
             lines.append(
                 f"  {p.partition:<{width}}  {p.files_before:>4} -> {p.files_after} file(s)"
-                f"  {p.rows:>8} rows  {p.action}"
+                f"  {p.rows:>8} rows  {p.action}" + (f": {p.note}" if p.note else "")
             )
         lines.append(
             f"  total: {self.files_before} -> {self.files_after} files, "
-            f"{self.rewritten} partition(s) rewritten in {self.seconds:.1f} s"
+            f"{self.rewritten} partition(s) rewritten, {len(self.skipped)} skipped, in {self.seconds:.1f} s"
         )
         return "\n".join(lines)
 
@@ -133,7 +142,7 @@ def _conform(table: str, rows: pa.Table, source: Path) -> pa.Table:
     extra = set(rows.column_names) - set(schema.names)
     if extra:
         raise ValueError(
-            f"{source}: columns {sorted(extra)} are not in the {table} schema; refusing to drop them"
+            f"{source.name}: columns {sorted(extra)} are not in the {table} schema; refusing to drop them"
         )
     columns = []
     for schema_field in schema:
@@ -142,7 +151,7 @@ def _conform(table: str, rows: pa.Table, source: Path) -> pa.Table:
         elif schema_field.nullable:
             columns.append(pa.nulls(rows.num_rows, schema_field.type))
         else:
-            raise ValueError(f"{source}: required column {schema_field.name!r} is missing")
+            raise ValueError(f"{source.name}: required column {schema_field.name!r} is missing")
     return pa.Table.from_arrays(columns, names=schema.names).cast(schema)
 
 
@@ -207,7 +216,11 @@ def compact_partition(partition: Partition, output_dir: Path, temp_root: Path) -
         rows = pq.ParquetFile(files[0]).metadata.num_rows
         return PartitionResult(partition.label, before, 1, rows, "recovered" if leftovers else "unchanged")
 
-    merged = pa.concat_tables([_conform(table, _read_file(f), f) for f in files])
+    try:
+        merged = pa.concat_tables([_conform(table, _read_file(f), f) for f in files])
+    except ValueError as error:  # e.g. an old file lacks a column now required: never invent values
+        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        return PartitionResult(partition.label, before, len(files), rows, "skipped", str(error))
     merged = merged.sort_by([(c, "ascending") for c in PRIMARY_KEYS[table]])
     name = f"part-{file_digest(table, merged)}.parquet"
     temp_path = temp_root / partition.path.relative_to(output_dir) / name
