@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from pipeline.progress import ReportProgress
 from transforms.assemble import AssembledDocument, AssembleDocuments, document_row, segment_rows
 from transforms.dates import ExtractDates, InferPubDates
 from transforms.dedup import Deduplicate, NearDedupConfig
@@ -35,6 +36,8 @@ class RunConfig:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     near: NearDedupConfig = field(default_factory=NearDedupConfig)
     shards_per_partition: int = 1
+    expected_documents: int | None = None  # files matched before the run, for the progress ETA
+    progress: bool = True
 
 
 def model_language(model: str) -> str:
@@ -89,6 +92,8 @@ def enrich_and_write(
     segments = docs | "Segment" >> SegmentDocuments(config.segment)
     verdicts = segments | "Dedup" >> dedup
     assembled = (docs, verdicts) | "Assemble" >> AssembleDocuments() | "Language" >> DetectLanguages()
+    if config.progress:
+        assembled = assembled | "Progress" >> beam.ParDo(ReportProgress(config.expected_documents))
     new_state = assembled | "StateRows" >> beam.FlatMap(state_rows, config.run_id)
 
     table_rows = assembled | "DocumentRows" >> beam.FlatMap(_document_rows, config)

@@ -64,6 +64,8 @@ def run(
     ] = 4,
     shards: Annotated[int, typer.Option(help="Files per table and month partition written by one run.")] = 1,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the run manifest as JSON.")] = False,
+    counters: Annotated[bool, typer.Option(help="Also print every Beam metrics counter at the end.")] = True,
+    progress: Annotated[bool, typer.Option(help="Progress on stderr: documents, docs/s, ETA.")] = True,
     wait_lock: Annotated[
         float, typer.Option(help="Seconds to wait for another run on OUTPUT to finish before giving up.")
     ] = 0.0,
@@ -92,6 +94,7 @@ def run(
             min_dedup_words=min_dedup_words,
             shards=shards,
             lock_wait_seconds=wait_lock,
+            progress=progress,
         )
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)
@@ -100,6 +103,8 @@ def run(
         typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
     else:
         typer.echo(summary.render())
+        if counters:
+            typer.echo("Beam counters:\n" + summary.render_counters())
     if not summary.counts_add_up:
         typer.echo("error: files read != documents + skipped + rejected", err=True)
         raise typer.Exit(EXIT_FAILED)

@@ -116,6 +116,11 @@ class RunSummary:
         ]
         return "\n".join(lines)
 
+    def render_counters(self) -> str:
+        """Every Beam counter of the run (the summary's sources), one per line."""
+        width = max((len(name) for name in self.counters), default=0)
+        return "\n".join(f"  {name:<{width}}  {value:>10,}" for name, value in self.counters.items())
+
 
 def write_manifest(summary: RunSummary) -> str:
     """Write `_runs/<run_id>.json` under the output through Beam's filesystems; returns its path."""

@@ -26,6 +26,16 @@ def clean_stale_temporary(output: str) -> None:
         FileSystems.delete([temp])
 
 
+def count_matches(patterns: Sequence[str]) -> int | None:
+    """How many files the globs match now (for the progress ETA); None if the filesystem says no."""
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        return len({m.path for result in FileSystems.match(list(patterns)) for m in result.metadata_list})
+    except Exception:  # an unreachable bucket: the run itself will report it
+        return None
+
+
 def beam_options(beam_args: Sequence[str]):
     """PipelineOptions from the pass-through arguments, DirectRunner unless told otherwise."""
     from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
@@ -47,6 +57,7 @@ def run_batch(
     min_dedup_words: int = 4,
     shards: int = 1,
     lock_wait_seconds: float = 0.0,
+    progress: bool = True,
 ) -> RunSummary:
     """Build and run the pipeline to completion; returns the summary (also written as manifest)."""
     import apache_beam as beam
@@ -66,6 +77,8 @@ def run_batch(
         read=ReadConfig(max_document_bytes=max_document_bytes),
         segment=SegmentConfig(max_segment_chars=max_segment_chars, min_dedup_words=min_dedup_words),
         shards_per_partition=shards,
+        expected_documents=count_matches(inputs) if progress else None,
+        progress=progress,
     )
     options = beam_options(beam_args)
     with RunLock(config.output, config.run_id, wait_seconds=lock_wait_seconds) as lock:
