@@ -176,3 +176,48 @@ def test_cli_help_lists_commands_and_options() -> None:
     help_run = run_cli("run", "--help").stdout
     for option in ("--input", "--output", "--spacy-model", "--max-document-bytes", "--shards", "--runner"):
         assert option in help_run, option
+
+
+def test_content_inferred_pub_date_and_relative_dates_in_the_output(
+    seeds_run: tuple[Path, subprocess.CompletedProcess],
+) -> None:
+    output, _ = seeds_run
+    rows = query(
+        f"select pub_date, pub_date_source, pub_date_granularity, pub_month from {_sql(output, 'documents')} "
+        "where source like '%001_a3a98238d863d090.txt'"
+    )
+    assert [(str(d), src, g, m) for d, src, g, m in rows] == [("2019-04-05", "content", "day", "2019-04")]
+    jeudi = query(
+        f"select t.value, t.resolved, t.relative from {_sql(output, 'dates')} t "
+        f"join {_sql(output, 'documents')} d using (doc_id) "
+        "where d.source like '%001_a3a98238d863d090.txt' and t.text = 'Jeudi'"
+    )
+    assert jeudi == [("2019-04-04", True, True)]
+
+
+def test_entity_clusters_in_the_output(seeds_run: tuple[Path, subprocess.CompletedProcess]) -> None:
+    output, _ = seeds_run
+    haftar = query(
+        f"select count(distinct entity_id), min(canonical), min(label) from {_sql(output, 'entities')} "
+        "where text in ('Khalifa Haftar', 'Haftar', 'Kahlifa Haftar', 'Khaftar', 'Khalifar Haftar')"
+    )
+    assert haftar == [(1, "Khalifa Haftar", "PER")]
+    sarraj = query(
+        f"select count(distinct entity_id), min(label) from {_sql(output, 'entities')} "
+        "where text in ('Fayez al-Sarraj', 'Fayez El Sarraj', 'Fayez al-Serraj', 'El sarradj')"
+    )
+    assert sarraj == [(1, "PER")]
+    places = dict(
+        (name, (label, country, lat is not None))
+        for name, label, country, lat in query(
+            "select canonical, label, country_code, latitude "
+            f"from read_parquet('{output}/entity_clusters/*.parquet') "
+            "where canonical in ('Benghazi', 'Tripoli', 'Misrata', 'Zawiya')"
+        )
+    )
+    assert places == {p: ("LOC", "LY", True) for p in ("Benghazi", "Tripoli", "Misrata", "Zawiya")}
+    tweet = query(
+        f"select language, ner_model from {_sql(output, 'segments')} "
+        "where text like 'I am flying from Tripoli%'"
+    )
+    assert tweet == [("en", None)]
