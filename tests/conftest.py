@@ -24,7 +24,7 @@ def run_cli(
 
     With `check`, an exit code outside `ok` fails the test with the command's output.
     """
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}  # wide help text: no truncated options
     proc = subprocess.run(
         [str(NEWSBEAM), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
     )
