@@ -26,6 +26,22 @@ def clean_stale_temporary(output: str) -> None:
         FileSystems.delete([temp])
 
 
+def new_run_config(
+    inputs: Sequence[str], output: str, started: dt.datetime, spacy_models: Sequence[str], **settings: object
+):  # -> pipeline.build.RunConfig (imported lazily: Beam is heavy)
+    """The RunConfig of a run starting now: a fresh run id, the output path without trailing slash."""
+    from pipeline.build import RunConfig
+
+    return RunConfig(
+        inputs=tuple(inputs),
+        output=output.rstrip("/") or output,
+        run_id=new_run_id(started),
+        ingested_at=started,
+        spacy_models=tuple(spacy_models),
+        **settings,
+    )
+
+
 def count_matches(patterns: Sequence[str]) -> int | None:
     """How many files the globs match now (for the progress ETA); None if the filesystem says no."""
     from apache_beam.io.filesystems import FileSystems
@@ -62,18 +78,17 @@ def run_batch(
     """Build and run the pipeline to completion; returns the summary (also written as manifest)."""
     import apache_beam as beam
 
-    from pipeline.build import RunConfig, build
+    from pipeline.build import build
     from transforms.read import ReadConfig
     from transforms.segment import SegmentConfig
 
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
-    config = RunConfig(
-        inputs=tuple(inputs),
-        output=output.rstrip("/") or output,
-        run_id=new_run_id(started),
-        ingested_at=started,
-        spacy_models=tuple(spacy_models),
+    config = new_run_config(
+        inputs,
+        output,
+        started,
+        spacy_models,
         read=ReadConfig(max_document_bytes=max_document_bytes),
         segment=SegmentConfig(max_segment_chars=max_segment_chars, min_dedup_words=min_dedup_words),
         shards_per_partition=shards,

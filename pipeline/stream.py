@@ -33,7 +33,7 @@ from apache_beam.utils.timestamp import Duration
 from pipeline.build import RunConfig, enrich_and_write
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
-from pipeline.runner import clean_stale_temporary, new_run_id
+from pipeline.runner import clean_stale_temporary, new_run_config
 from transforms.dedup import Deduplicate
 from transforms.dedup.index import ReadState, against_history
 from transforms.dedup.stream import CrossWindowExactDedup
@@ -147,13 +147,7 @@ def run_watch(
         )
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
-    config = RunConfig(
-        inputs=tuple(inputs),
-        output=output.rstrip("/") or output,
-        run_id=new_run_id(started),
-        ingested_at=started,
-        spacy_models=tuple(spacy_models),
-    )
+    config = new_run_config(inputs, output, started, spacy_models)
     options = PipelineOptions(
         ["--streaming", f"--prism_location={prism}", "--environment_type=LOOPBACK", *beam_args]
     )

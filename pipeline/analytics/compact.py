@@ -25,7 +25,6 @@ filesystem); pyarrow alone, no Beam.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import secrets
@@ -40,6 +39,7 @@ import pyarrow.parquet as pq
 from pipeline.analytics import Partition, iter_partitions, local_dir
 from pipeline.lock import RunLock
 from schemas.tables import PRIMARY_KEYS, TABLES
+from transforms.write import file_digest
 
 TEMP_DIRNAME = "_temporary"
 #: Key-value metadata of a compacted file: JSON list of the file names it replaced.
@@ -120,16 +120,6 @@ class CompactResult:
             f"{self.rewritten} partition(s) rewritten, {len(self.skipped)} skipped, in {self.seconds:.1f} s"
         )
         return "\n".join(lines)
-
-
-def file_digest(table: str, rows: pa.Table) -> str:
-    """Digest of the rows' primary keys, exactly as `transforms.write.file_digest` (a test checks it)."""
-    digest = hashlib.blake2b(table.encode(), digest_size=8)
-    for column in PRIMARY_KEYS[table]:
-        for value in rows.column(column).to_pylist():
-            digest.update(str(value).encode())
-            digest.update(b"\x1f")
-    return digest.hexdigest()
 
 
 def _conform(table: str, rows: pa.Table, source: Path) -> pa.Table:
