@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 import time
 from collections.abc import Sequence
@@ -17,10 +18,15 @@ def new_run_id(now: dt.datetime) -> str:
 
 
 def clean_stale_temporary(output: str) -> None:
-    """Remove `DIR/_temporary/` left by a killed run. Only called while holding the output lock,
-    so no live run can own anything there."""
+    """Undo what a killed run left: files of an unfinished finalize (rolled back) and
+    `DIR/_temporary/`. Only called while holding the output lock, so no live run owns them."""
     from apache_beam.io.filesystems import FileSystems
 
+    from transforms.write import roll_back_pending
+
+    removed = roll_back_pending(output)
+    if removed:
+        logging.getLogger("newsbeam").warning("rolled back %d file(s) of an interrupted run", len(removed))
     temp = output.rstrip("/") + "/_temporary"
     if FileSystems.exists(temp):
         FileSystems.delete([temp])

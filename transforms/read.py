@@ -8,6 +8,7 @@ local, gs://, s3://, ...) and routes failures to a tagged `rejected` output inst
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import hashlib
 import re
 import unicodedata
@@ -83,7 +84,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "jpeg"),
     (b"GIF87a", "gif"),
     (b"GIF89a", "gif"),
-    (b"BZh", "bzip2"),
     (b"\xfd7zXZ\x00", "xz"),
     (b"7z\xbc\xaf\x27\x1c", "7z"),
     (b"\x7fELF", "elf"),
@@ -170,7 +170,8 @@ def _cp1252_french(data: bytes) -> tuple[str | None, str]:
         if _is_bad_control(char):
             return None, f"control character U+{ord(char):04X} at char {index}"
         if ord(char) > 0x7F and char not in _CP1252_FRENCH:
-            return None, f"{char!r} (byte 0x{char.encode('cp1252')[0]:02X}) at char {index} is not French text"
+            byte = char.encode("cp1252")[0]
+            return None, f"{char!r} (byte 0x{byte:02X}) at char {index} is not French text"
     letters = sum(1 for char in text if char.isalpha())
     if letters < _CP1252_MIN_LETTERS:
         return None, f"{letters} letters are too few to tell text from noise"
@@ -180,13 +181,15 @@ def _cp1252_french(data: bytes) -> tuple[str | None, str]:
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode article bytes; returns (text, encoding name). The rules, in order:
 
-    1. A known binary signature at offset 0 (PNG, ZIP, GZIP, PDF, JPEG, GIF, bzip2, xz, 7z, ELF)
+    1. A known binary signature at offset 0 (PNG, ZIP, GZIP, PDF, JPEG, GIF, xz, 7z, ELF)
        -> `binary_content`, detail names the type.
-    2. A byte-order mark decides the encoding: UTF-32 (LE/BE), UTF-8 (`utf-8-sig`, the BOM is
-       dropped), UTF-16 (LE/BE); the mark is not part of the text. Bytes that do not decode ->
-       `invalid_utf8`. A UTF-16/32 decode must also look like text (`_implausible_unicode`: no
-       control, unassigned or private-use character, >= 90 % of letters in Latin/Greek/Cyrillic/
-       Hebrew/Arabic) else `binary_content`: a binary file can start with FF FE by chance.
+    2. A byte-order mark decides the encoding: UTF-32 (LE/BE), UTF-8 (`utf-8-sig`), UTF-16 (LE/BE);
+       the mark is dropped. Bytes that do not decode -> `invalid_utf8` (the reason keeps its
+       historical name; it means "not decodable"). After a UTF-8 BOM, rules 3-4 apply. A UTF-16/32
+       decode must also look like text (`_implausible_unicode`: no control, unassigned or
+       private-use character, >= 90 % of letters in Latin/Greek/Cyrillic/Hebrew/Arabic), else
+       `binary_content`: a binary file can start with FF FE by chance, and what it decodes to is
+       mostly CJK noise. Consequence: CJK text in UTF-16 is refused (this pipeline reads French).
     3. No BOM: a NUL byte -> `binary_content` (only UTF-16/32, handled above, has NULs in text).
     4. Strict UTF-8 -> `utf-8`, unless more than 1 % of the characters are controls other than
        \t \n \r \f \v (`binary_content`).
@@ -213,17 +216,23 @@ def decode_text(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as err:
         utf8_error = f"{err.reason} at byte {err.start}"
     else:
-        controls = _control_count(text)
-        if controls > max(1, len(text) * _MAX_CONTROL_SHARE):
-            raise RejectInput("binary_content", f"{controls} control characters in {len(text)}")
-        return text, "utf-8"
+        return _not_binary(text), "utf-8"
     text, why_not = _cp1252_french(data)
     if text is None:
         raise RejectInput("invalid_utf8", f"{utf8_error}; not cp1252 French text: {why_not}")
     return text, "cp1252"
 
 
-def _decode_with_bom(data: bytes, bom: str | bytes, encoding: str) -> tuple[str, str]:
+def _not_binary(text: str) -> str:
+    """`text` itself, unless its share of control characters says it is binary data after all."""
+    controls = _control_count(text)
+    if controls > max(1, len(text) * _MAX_CONTROL_SHARE):
+        raise RejectInput("binary_content", f"{controls} control characters in {len(text)}")
+    return text
+
+
+def _decode_with_bom(data: bytes, bom: bytes, encoding: str) -> tuple[str, str]:
+    """Decode after a byte-order mark (rule 2 of `decode_text`)."""
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
     try:
         text = data[len(bom) :].decode(codec)
@@ -234,10 +243,7 @@ def _decode_with_bom(data: bytes, bom: str | bytes, encoding: str) -> tuple[str,
     if encoding == "utf-8-sig":
         if _NUL in data:
             raise RejectInput("binary_content", f"NUL byte at offset {data.index(_NUL)}")
-        controls = _control_count(text)
-        if controls > max(1, len(text) * _MAX_CONTROL_SHARE):
-            raise RejectInput("binary_content", f"{controls} control characters in {len(text)}")
-        return text, encoding
+        return _not_binary(text), encoding
     why_not = _implausible_unicode(text)
     if why_not is not None:
         raise RejectInput("binary_content", f"{encoding} BOM, but not text: {why_not}")
@@ -273,6 +279,22 @@ def is_supported(path: str) -> bool:
     return path.lower().endswith(SUPPORTED_SUFFIXES)
 
 
+def read_bounded(readable: fileio.ReadableFile, path: str, limit: int) -> bytes:
+    """At most `limit + 1` bytes of a file's content, gunzipped when its name ends in `.gz`.
+
+    Why Python's `gzip` and not Beam's `CompressionTypes.AUTO`: Beam's CompressedFile returns the
+    decompressed prefix of a truncated `.gz` without any error (Beam 2.77: half an article would be
+    ingested as a whole one), while `gzip.GzipFile` raises EOFError at a missing end-of-stream marker
+    and checks the CRC, so a damaged archive is rejected as `unreadable`. Reading `limit + 1` bytes
+    bounds memory, also for a gzip bomb.
+    """
+    with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+        if not path.lower().endswith(".gz"):
+            return raw.read(limit + 1)
+        with gzip.GzipFile(fileobj=raw, mode="rb") as handle:
+            return handle.read(limit + 1)
+
+
 class _ParseFile(beam.DoFn):
     """Read one matched file (decompressing .gz by extension) and parse it; failures go to `rejected`."""
 
@@ -289,8 +311,11 @@ class _ParseFile(beam.DoFn):
         try:
             if not is_supported(path):
                 raise RejectInput("unsupported_extension", f"expected one of {', '.join(SUPPORTED_SUFFIXES)}")
-            with readable.open(compression_type=CompressionTypes.AUTO) as handle:
-                data = handle.read(self._config.max_document_bytes + 1)
+            limit = self._config.max_document_bytes
+            data = read_bounded(readable, path, limit)
+            if len(data) > limit:
+                stored = "compressed " if path.lower().endswith(".gz") else ""
+                raise RejectInput("too_large", f"more than {limit} bytes ({stored}file: {size} bytes)")
             doc = parse_document(path, data, self._config)
         except RejectInput as err:
             self._rejected.inc()

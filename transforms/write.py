@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import posixpath
 import zlib
 from collections.abc import Iterable, Iterator
@@ -34,6 +35,8 @@ from schemas import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, schema
 from schemas.tables import PRIMARY_KEYS, SNAPSHOT_TABLES, TABLE_DIRS
 
 TEMP_DIRNAME = "_temporary"
+PENDING_DIRNAME = "_runs/pending"
+SNAPSHOT_FILENAME = "part-snapshot.parquet"
 #: Columns with few distinct values: dictionary-encoded.
 _DICTIONARY_COLUMNS = (
     "doc_id", "source", "label", "granularity", "kind", "duplicate_kind", "language",
@@ -80,6 +83,8 @@ def file_digest(table: str, rows_table: pa.Table) -> str:
 
 def relative_path(table: str, partition: str | None, digest: str) -> str:
     folder = TABLE_DIRS[table]
+    if table in SNAPSHOT_TABLES:  # one fixed name: the new snapshot replaces the old in one rename
+        return f"{folder}/{SNAPSHOT_FILENAME}"
     if table in PARTITIONED_TABLES:
         return f"{folder}/{PARTITION_COLUMN}={partition_value(partition)}/part-{digest}.parquet"
     return f"{folder}/part-{digest}.parquet"
@@ -120,6 +125,11 @@ class _WriteGroup(beam.DoFn):
         yield WrittenFile(table, partition, temp_path, final_path, rows_table.num_rows, temp_root)
 
 
+#: Order of the renames at finalize. Data first; then the cross-run state, `_state/documents` last
+#: of all: it is what marks a document as ingested (with the pending record, see `finalize`).
+COMMIT_ORDER = {"state_segments": 1, "state_entity_names": 1, "state_documents": 2}
+
+
 def window_tag(window: object) -> str:
     """Temporary sub-folder of a window: `all` in batch (global window), the window's end in streaming."""
     end = getattr(window, "end", None)
@@ -128,30 +138,76 @@ def window_tag(window: object) -> str:
     return f"w{int(end.micros)}"
 
 
+def pending_path(output_dir: str, temp_root: str) -> str:
+    """The intent record of one finalize: `DIR/_runs/pending/<run>-<window>.json`."""
+    run, window = temp_root.rstrip("/").split("/")[-2:]
+    return posixpath.join(output_dir, PENDING_DIRNAME, f"{run}-{window}.json")
+
+
 def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
     """Move every temporary file to its final path, then drop the temporary folder(s).
 
-    Renaming an existing final file replaces it (same name = same rows), so finalize can be
-    retried after a crash without duplicating rows.
+    All-or-nothing across a crash: before the first rename, the list of final paths is written to
+    `DIR/_runs/pending/`; it is removed after the last. A run killed in between leaves that record,
+    and the next run (holding the output lock) deletes the files it lists (`roll_back_pending`), so
+    a killed run's documents are neither half-visible nor marked as ingested, and are ingested
+    again whole. Renaming onto an existing name replaces it (same name = same rows).
     """
-    # Data first, cross-run state last: if finalize dies half-way, the next run sees the documents
-    # as not yet ingested and rewrites the same files (same rows, same names) instead of losing them.
-    ordered = sorted(files, key=lambda f: (f.table.startswith("state_"), f.final_path))
+    ordered = sorted(files, key=lambda f: (COMMIT_ORDER.get(f.table, 0), f.final_path))
+    intents = {}
+    for temp_root in sorted({f.temp_root for f in ordered}):
+        listed = [
+            f.final_path for f in ordered if f.temp_root == temp_root and f.table not in SNAPSHOT_TABLES
+        ]
+        intents[temp_root] = pending_path(output_dir, temp_root)
+        _write_json(intents[temp_root], listed)
     for written in ordered:
         parent = posixpath.dirname(written.final_path)
         if not FileSystems.exists(parent):
             with contextlib.suppress(OSError):  # created meanwhile by a concurrent finalize
                 FileSystems.mkdirs(parent)
-        if FileSystems.exists(written.final_path):
-            FileSystems.delete([written.final_path])
+        # A rename onto an existing name replaces it in one step (POSIX rename; copy-over on object
+        # stores), so a reader sees the old file or the new one, never neither nor both.
         FileSystems.rename([written.temp_path], [written.final_path])
     _drop_stale_snapshots(output_dir, ordered)
-    for temp_root in sorted({f.temp_root for f in ordered}):
+    for temp_root, intent in intents.items():
+        FileSystems.delete([intent])  # committed
         if FileSystems.exists(temp_root):
             FileSystems.delete([temp_root])
         _delete_if_empty(posixpath.dirname(temp_root))  # the run's folder, once its last window is done
     _delete_if_empty(posixpath.join(output_dir, TEMP_DIRNAME))
     return ordered
+
+
+def _write_json(path: str, value: object) -> None:
+    parent = posixpath.dirname(path)
+    if not FileSystems.exists(parent):
+        with contextlib.suppress(OSError):
+            FileSystems.mkdirs(parent)
+    with FileSystems.create(path) as handle:
+        handle.write(json.dumps(value).encode())
+
+
+def roll_back_pending(output_dir: str) -> list[str]:
+    """Delete the files of finalizes that never completed (a killed run); returns what was removed.
+
+    Only call while holding the output lock: then no live run is finalizing.
+    """
+    pattern = posixpath.join(output_dir, PENDING_DIRNAME, "*.json")
+    removed: list[str] = []
+    try:
+        intents = [m.path for m in FileSystems.match([pattern])[0].metadata_list]
+    except Exception:  # no pending folder: nothing to roll back, whatever the filesystem raises
+        return removed
+    for intent in sorted(intents):
+        with FileSystems.open(intent) as handle:
+            listed = json.loads(handle.read().decode() or "[]")
+        present = [path for path in listed if FileSystems.exists(path)]
+        if present:
+            FileSystems.delete(present)
+            removed.extend(present)
+        FileSystems.delete([intent])
+    return removed
 
 
 def _delete_if_empty(folder: str) -> None:
