@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED
 from transforms.entities.cluster import (
     ClusterAssignment,
     Mention,
@@ -27,7 +28,7 @@ from transforms.entities.names import name_key, strip_title, title_before
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
-TIMEBANK = Path("/work/shared/eval/french-timebank-dev")
+TIMEBANK = SHARED / "eval" / "french-timebank-dev"
 _DATE_HEADER = re.compile(r"^\s*date \d{4}-\d{2}\s*")
 
 

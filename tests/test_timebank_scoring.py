@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SHARED
 from transforms.dates.timebank import load_corpus, parse_tml, score
 
-CORPUS = Path("/work/shared/eval/french-timebank-dev")
+CORPUS = SHARED / "eval" / "french-timebank-dev"
 
 TML = """<?xml version='1.0' encoding='UTF-8'?>
 <TimeML>
