@@ -18,9 +18,13 @@ from transforms.entities.language import detect_language, majority_language
 def with_languages(item: AssembledDocument) -> AssembledDocument:
     """The document with `languages` (one per segment) and `language` (majority) filled in.
 
-    A segment too short to be recognised takes the document's language.
+    A segment too short to be recognised takes the document's language, and so does a duplicate
+    (it is not enriched: its canonical copy is), which saves lingua a third of its work on wire copy.
     """
-    detected = [detect_language(segment.text) for segment in item.segments]
+    detected = [
+        None if verdict.is_duplicate else detect_language(segment.text)
+        for segment, verdict in zip(item.segments, item.verdicts, strict=True)
+    ]
     language = majority_language(
         (lang, segment.end_char - segment.start_char)
         for lang, segment in zip(detected, item.segments, strict=True)

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 
 
+def cheap_pickle(cls: type) -> type:
+    """Pickle a slotted dataclass as (class, field values).
+
+    Why: every element crosses a coder between Beam stages; the default pickling of slotted
+    dataclasses calls `dataclasses.fields()` per object, which profiling put at about 3 % of a run.
+    """
+    names = tuple(f.name for f in dataclasses.fields(cls))
+
+    def __reduce__(self: object) -> tuple:
+        return cls, tuple(getattr(self, name) for name in names)
+
+    cls.__reduce__ = __reduce__
+    return cls
+
+
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class Document:
     """One ingested article: the body text plus what the reader learnt about it."""
@@ -36,6 +53,7 @@ class Document:
 INDEX_ORDER: tuple = (0,)
 
 
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class Rejected:
     """An input that could not become a document, with a machine-readable reason."""
@@ -46,6 +64,7 @@ class Rejected:
     size_bytes: int | None = None
 
 
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class Segment:
     """A sentence of a document, with offsets into the document body."""
@@ -70,6 +89,7 @@ class Segment:
         return (*self.doc_order, self.paragraph_index, self.sentence_index)
 
 
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class DedupVerdict:
     """The dedup decision for one segment."""

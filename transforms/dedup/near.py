@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 from datasketch import MinHash
 
-from transforms.records import doc_id_of_segment
+from transforms.records import cheap_pickle, doc_id_of_segment
 from transforms.segment import normalize_for_hash
 
 
@@ -46,6 +46,7 @@ class NearDedupConfig:
         return self.num_perm // self.bands
 
 
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class Fingerprint:
     """What near-dedup keeps of a segment: its id, order, shingle hashes and LSH band keys."""
@@ -122,6 +123,7 @@ def verified_similarity(a: Fingerprint, b: Fingerprint, config: NearDedupConfig)
     return score if score >= config.threshold else None
 
 
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class Edge:
     """A verified near-duplicate pair: `later` is a copy of `earlier`."""

@@ -12,6 +12,7 @@ Two levels of normalization exist on purpose:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from functools import lru_cache
@@ -144,6 +145,7 @@ def tokens(text: str) -> list[str]:
     return ["al" if w in ARABIC_ARTICLES else w for w in words]
 
 
+@functools.lru_cache(maxsize=65536)  # surface forms recur thousands of times in a run
 def name_key(text: str) -> str:
     """Identity key of a written name: folded, article-free, particles unified, doubles collapsed.
 

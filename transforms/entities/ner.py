@@ -18,10 +18,13 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
+from transforms.records import cheap_pickle
+
 #: Components of the spaCy news pipelines that NER does not listen to.
 UNUSED_COMPONENTS = ("parser", "lemmatizer", "morphologizer", "attribute_ruler", "senter", "tagger")
 
 
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class NerInput:
     """What the NER step needs of a segment: where it is and its text."""
@@ -33,6 +36,7 @@ class NerInput:
     pub_month: str | None
 
 
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class RawMention:
     """A mention as the model found it, with offsets into the document body."""
@@ -125,6 +129,9 @@ class RecognizeEntities(beam.PTransform):
     def expand(self, inputs: beam.PCollection) -> beam.PCollection:
         return (
             inputs
+            # NER is the costly stage: a reshuffle breaks fusion so that its input is spread over
+            # all workers (--direct_num_workers, or a distributed runner), not kept on the reader's.
+            | "Spread" >> beam.Reshuffle()
             | "Batch" >> beam.BatchElements(min_batch_size=self._min_batch, max_batch_size=self._max_batch)
             | "Ner" >> beam.ParDo(_NerBatch(self._model, shared.Shared()))
         )
