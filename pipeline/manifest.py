@@ -6,6 +6,7 @@ DirectRunner and on a distributed runner, and the numbers are the pipeline's own
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import platform
 import posixpath
@@ -41,6 +42,22 @@ class RunSummary:
     wall_seconds: float
     counters: dict[str, int]
     options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of_run(
+        cls, config: Any, started: dt.datetime, wall_seconds: float, counters: dict[str, int], options: dict
+    ) -> RunSummary:
+        """The summary of a finished run described by its RunConfig (pipeline/build.py)."""
+        return cls(
+            run_id=config.run_id,
+            output=config.output,
+            inputs=list(config.inputs),
+            started_at=started.isoformat(),
+            finished_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+            wall_seconds=wall_seconds,
+            counters=counters,
+            options=options,
+        )
 
     @property
     def files_read(self) -> int:

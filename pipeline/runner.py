@@ -109,23 +109,14 @@ def run_batch(
         build(pipeline, config)
         result = pipeline.run()
         result.wait_until_finish()
-    finished = dt.datetime.now(dt.timezone.utc)
-    summary = RunSummary(
-        run_id=config.run_id,
-        output=config.output,
-        inputs=list(inputs),
-        started_at=started.isoformat(),
-        finished_at=finished.isoformat(),
-        wall_seconds=time.perf_counter() - clock,
-        counters=counters(result),
-        options={
-            "spacy_models": list(spacy_models),
-            "max_document_bytes": max_document_bytes,
-            "max_segment_chars": max_segment_chars,
-            "min_dedup_words": min_dedup_words,
-            "shards": shards,
-            "beam_args": list(beam_args),
-        },
-    )
+    options = {
+        "spacy_models": list(spacy_models),
+        "max_document_bytes": max_document_bytes,
+        "max_segment_chars": max_segment_chars,
+        "min_dedup_words": min_dedup_words,
+        "shards": shards,
+        "beam_args": list(beam_args),
+    }
+    summary = RunSummary.of_run(config, started, time.perf_counter() - clock, counters(result), options)
     write_manifest(summary)
     return summary

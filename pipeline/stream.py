@@ -178,16 +178,7 @@ def run_watch(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    finished = dt.datetime.now(dt.timezone.utc)
-    summary = RunSummary(
-        run_id=config.run_id,
-        output=config.output,
-        inputs=list(inputs),
-        started_at=started.isoformat(),
-        finished_at=finished.isoformat(),
-        wall_seconds=time.perf_counter() - clock,
-        counters=found,
-        options={"mode": "watch", **stream.__dict__, "beam_args": list(beam_args)},
-    )
+    options = {"mode": "watch", **stream.__dict__, "beam_args": list(beam_args)}
+    summary = RunSummary.of_run(config, started, time.perf_counter() - clock, found, options)
     write_manifest(summary)
     return summary

@@ -37,8 +37,8 @@ from schemas.tables import PRIMARY_KEYS, SNAPSHOT_TABLES, TABLE_DIRS
 TEMP_DIRNAME = "_temporary"
 PENDING_DIRNAME = "_runs/pending"
 SNAPSHOT_FILENAME = "part-snapshot.parquet"
-#: Columns with few distinct values: dictionary-encoded.
-_DICTIONARY_COLUMNS = (
+#: Columns with few distinct values: dictionary-encoded (compact uses the same list).
+DICTIONARY_COLUMNS = (
     "doc_id", "source", "label", "granularity", "kind", "duplicate_kind", "language",
     "pub_date_source", "pub_date_granularity", "encoding", "run_id", "reason",
 )  # fmt: skip
@@ -92,7 +92,7 @@ def relative_path(table: str, partition: str | None, digest: str) -> str:
 
 def write_parquet(path: str, rows_table: pa.Table) -> None:
     """Write one Parquet file through Beam's filesystems (zstd, statistics, dictionary columns)."""
-    dictionary = [c for c in _DICTIONARY_COLUMNS if c in rows_table.column_names]
+    dictionary = [c for c in DICTIONARY_COLUMNS if c in rows_table.column_names]
     with FileSystems.create(path) as handle:
         pq.write_table(
             rows_table,
@@ -176,6 +176,7 @@ def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
             FileSystems.delete([temp_root])
         _delete_if_empty(posixpath.dirname(temp_root))  # the run's folder, once its last window is done
     _delete_if_empty(posixpath.join(output_dir, TEMP_DIRNAME))
+    _delete_if_empty(posixpath.join(output_dir, PENDING_DIRNAME))
     return ordered
 
 

@@ -39,16 +39,10 @@ import pyarrow.parquet as pq
 from pipeline.analytics import Partition, iter_partitions, local_dir
 from pipeline.lock import RunLock
 from schemas.tables import PRIMARY_KEYS, TABLES
-from transforms.write import file_digest
+from transforms.write import DICTIONARY_COLUMNS, TEMP_DIRNAME, file_digest
 
-TEMP_DIRNAME = "_temporary"
 #: Key-value metadata of a compacted file: JSON list of the file names it replaced.
 COMPACTED_FROM_KEY = "newsbeam.compacted_from"
-#: Same dictionary-encoded columns as the writer (transforms/write.py, not imported: it pulls in Beam).
-DICTIONARY_COLUMNS = (
-    "doc_id", "source", "label", "granularity", "kind", "duplicate_kind", "language",
-    "pub_date_source", "pub_date_granularity", "encoding", "run_id", "reason",
-)  # fmt: skip
 #: Row groups of about this many uncompressed bytes: large enough for sequential scans, small enough
 #: that DuckDB/Polars/Spark read row groups in parallel and skip them by statistics.
 ROW_GROUP_BYTES = 64 * 1024 * 1024
