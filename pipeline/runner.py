@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import secrets
 import time
 from collections.abc import Sequence
@@ -58,14 +59,26 @@ def count_matches(patterns: Sequence[str]) -> int | None:
         return None
 
 
-def beam_options(beam_args: Sequence[str]):
-    """PipelineOptions from the pass-through arguments, DirectRunner unless told otherwise."""
-    from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
+#: From this many input files on, a local run uses every core by default (multi-process DirectRunner).
+#: Below it, one process: each worker process loads spaCy, lingua and the gazetteer (about 10 s), which
+#: would dominate a small run. Measured on 1k documents: 2 workers 75.6 s, 1 process 124.4 s.
+MULTIPROCESS_FROM_FILES = 200
+
+
+def beam_options(beam_args: Sequence[str], expected_files: int | None = None):
+    """PipelineOptions from the pass-through arguments: DirectRunner unless told otherwise, and on
+    the DirectRunner all cores in multi-process mode for large inputs unless the user chose."""
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
 
     options = PipelineOptions(list(beam_args))
     standard = options.view_as(StandardOptions)
     if not standard.runner:
         standard.runner = "DirectRunner"
+    direct = options.view_as(DirectOptions)
+    chose = any(arg.startswith(("--direct_num_workers", "--direct_running_mode")) for arg in beam_args)
+    if standard.runner == "DirectRunner" and not chose and (expected_files or 0) >= MULTIPROCESS_FROM_FILES:
+        direct.direct_num_workers = os.cpu_count() or 1
+        direct.direct_running_mode = "multi_processing"
     return options
 
 
@@ -98,10 +111,10 @@ def run_batch(
         read=ReadConfig(max_document_bytes=max_document_bytes),
         segment=SegmentConfig(max_segment_chars=max_segment_chars, min_dedup_words=min_dedup_words),
         shards_per_partition=shards,
-        expected_documents=count_matches(inputs) if progress else None,
+        expected_documents=count_matches(inputs),
         progress=progress,
     )
-    options = beam_options(beam_args)
+    options = beam_options(beam_args, config.expected_documents)
     with RunLock(config.output, config.run_id, wait_seconds=lock_wait_seconds) as lock:
         if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
             clean_stale_temporary(config.output)
