@@ -64,15 +64,7 @@ def parse_tml(path: str | Path) -> TimebankDoc:
         raise ValueError(f"{path}: no <TEXT> element")
     parts: list[str] = []
     raw: list[GoldSpan] = []
-    pos = 0
-    if text_el.text:
-        parts.append(text_el.text)
-        pos += len(text_el.text)
-    for child in text_el:
-        pos = _walk(child, parts, pos, raw)
-        if child.tail:
-            parts.append(child.tail)
-            pos += len(child.tail)
+    _walk(text_el, parts, 0, raw)  # <TEXT> itself is no TIMEX3: only its content is recorded
     text = "".join(parts)
     gold = sorted((s, e, t, v, text[s:e]) for s, e, t, v, _ in raw)
     return TimebankDoc(name=path.stem, dct=dct, text=text, gold=gold)
