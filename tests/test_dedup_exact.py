@@ -9,7 +9,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from tests.conftest import SEEDS
-from transforms.dedup import ExactDedup, pick_canonical
+from transforms.dedup import Deduplicate, pick_canonical
 from transforms.read import parse_document
 from transforms.records import Document
 from transforms.segment import segment_document
@@ -46,8 +46,8 @@ def test_exact_dedup_transform_on_seeds() -> None:
         flagged = (
             p
             | beam.Create(segments)
-            | ExactDedup()
-            | beam.Filter(lambda pair: pair[1].is_duplicate)
+            | Deduplicate()
+            | beam.Filter(lambda pair: pair[1].duplicate_kind == "exact")
             | beam.Map(lambda pair: (pair[0].segment_id, pair[1].duplicate_of))
         )
         assert_that(flagged, equal_to(expected))
@@ -60,7 +60,7 @@ def test_every_segment_gets_exactly_one_verdict() -> None:
         verdicts = (
             p
             | beam.Create(segments)
-            | ExactDedup()
+            | Deduplicate()
             | beam.Map(lambda pair: (pair[0].text, pair[1].is_duplicate))
         )
         assert_that(

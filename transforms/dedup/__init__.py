@@ -6,8 +6,8 @@
 - `transform.py`: `Deduplicate`, the Beam composite that chains them.
 """
 
-from transforms.dedup.exact import ExactDedup, pick_canonical
+from transforms.dedup.exact import pick_canonical
 from transforms.dedup.near import NearDedupConfig
 from transforms.dedup.transform import Deduplicate
 
-__all__ = ["Deduplicate", "ExactDedup", "NearDedupConfig", "pick_canonical"]
+__all__ = ["Deduplicate", "NearDedupConfig", "pick_canonical"]
