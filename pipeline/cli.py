@@ -63,6 +63,13 @@ def run(
         int, typer.Option(help="Segments with fewer words are never flagged as duplicates.")
     ] = 4,
     shards: Annotated[int, typer.Option(help="Files per table and month partition written by one run.")] = 1,
+    chunk_files: Annotated[
+        int,
+        typer.Option(
+            help="Ingest larger inputs in consecutive pipeline runs of this many files (bounded memory); "
+            "0 = one run."
+        ),
+    ] = 1000,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the run manifest as JSON.")] = False,
     counters: Annotated[bool, typer.Option(help="Also print every Beam metrics counter at the end.")] = True,
     progress: Annotated[bool, typer.Option(help="Progress on stderr: documents, docs/s, ETA.")] = True,
@@ -95,6 +102,7 @@ def run(
             shards=shards,
             lock_wait_seconds=wait_lock,
             progress=progress,
+            chunk_files=chunk_files,
         )
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)

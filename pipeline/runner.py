@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import logging
 import os
 import secrets
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
+from transforms.read import ReadConfig
+from transforms.segment import SegmentConfig
 
 
 def new_run_id(now: dt.datetime) -> str:
@@ -49,15 +52,8 @@ def new_run_config(
     )
 
 
-def count_matches(patterns: Sequence[str]) -> int | None:
-    """How many files the globs match now (for the progress ETA); None if the filesystem says no."""
-    from apache_beam.io.filesystems import FileSystems
-
-    try:
-        return len({m.path for result in FileSystems.match(list(patterns)) for m in result.metadata_list})
-    except Exception:  # an unreachable bucket: the run itself will report it
-        return None
-
+#: Files per pipeline run: larger inputs are ingested in consecutive chunks (see `chunk_inputs`).
+DEFAULT_CHUNK_FILES = 1000
 
 #: From this many input files on, a local run uses every core by default (multi-process DirectRunner).
 #: Below it, one process: each worker process loads spaCy, lingua and the gazetteer (about 10 s), which
@@ -82,6 +78,32 @@ def beam_options(beam_args: Sequence[str], expected_files: int | None = None):
     return options
 
 
+def matched_paths(patterns: Sequence[str]) -> list[str] | None:
+    """The files the globs match now, sorted; None if the filesystem cannot list them."""
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        return sorted({m.path for result in FileSystems.match(list(patterns)) for m in result.metadata_list})
+    except Exception:  # an unreachable bucket: the run itself will report it
+        return None
+
+
+def chunk_inputs(patterns: Sequence[str], chunk_files: int) -> list[tuple[list[str], int | None]]:
+    """The run's inputs as consecutive chunks of at most `chunk_files` files: (globs, file count).
+
+    Why: Beam's local runner holds each grouped PCollection of a run in memory, so one run's memory
+    grows with its input. Chunks run one after the other into the same output, and the cross-run
+    index dedups each chunk against the earlier ones, so memory stays bounded by the chunk size.
+    """
+    paths = matched_paths(patterns)
+    if paths is None or chunk_files <= 0 or len(paths) <= chunk_files:
+        return [(list(patterns), None if paths is None else len(paths))]
+    return [
+        ([glob.escape(path) for path in paths[i : i + chunk_files]], len(paths[i : i + chunk_files]))
+        for i in range(0, len(paths), chunk_files)
+    ]
+
+
 def run_batch(
     inputs: Sequence[str],
     output: str,
@@ -93,43 +115,61 @@ def run_batch(
     shards: int = 1,
     lock_wait_seconds: float = 0.0,
     progress: bool = True,
+    chunk_files: int = DEFAULT_CHUNK_FILES,
 ) -> RunSummary:
-    """Build and run the pipeline to completion; returns the summary (also written as manifest)."""
-    import apache_beam as beam
-
-    from pipeline.build import build
-    from transforms.read import ReadConfig
-    from transforms.segment import SegmentConfig
-
+    """Run the pipeline to completion over the inputs, in chunks of `chunk_files` files when there
+    are more; returns the summary of the whole (each chunk also writes its own manifest)."""
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
-    config = new_run_config(
-        inputs,
-        output,
-        started,
-        spacy_models,
-        read=ReadConfig(max_document_bytes=max_document_bytes),
-        segment=SegmentConfig(max_segment_chars=max_segment_chars, min_dedup_words=min_dedup_words),
-        shards_per_partition=shards,
-        expected_documents=count_matches(inputs),
-        progress=progress,
-    )
-    options = beam_options(beam_args, config.expected_documents)
-    with RunLock(config.output, config.run_id, wait_seconds=lock_wait_seconds) as lock:
-        if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
-            clean_stale_temporary(config.output)
-        pipeline = beam.Pipeline(options=options)
-        build(pipeline, config)
-        result = pipeline.run()
-        result.wait_until_finish()
     options = {
         "spacy_models": list(spacy_models),
         "max_document_bytes": max_document_bytes,
         "max_segment_chars": max_segment_chars,
         "min_dedup_words": min_dedup_words,
         "shards": shards,
+        "chunk_files": chunk_files,
         "beam_args": list(beam_args),
     }
-    summary = RunSummary.of_run(config, started, time.perf_counter() - clock, counters(result), options)
-    write_manifest(summary)
+    chunks = chunk_inputs(inputs, chunk_files)
+    first = new_run_config(inputs, output, started, spacy_models)
+    totals: dict[str, int] = {}
+    with RunLock(first.output, first.run_id, wait_seconds=lock_wait_seconds) as lock:
+        if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
+            clean_stale_temporary(first.output)
+        for index, (patterns, expected) in enumerate(chunks):
+            chunk_started = dt.datetime.now(dt.timezone.utc)
+            chunk_clock = time.perf_counter()
+            config = new_run_config(
+                patterns,
+                output,
+                chunk_started,
+                spacy_models,
+                read=ReadConfig(max_document_bytes=max_document_bytes),
+                segment=SegmentConfig(max_segment_chars=max_segment_chars, min_dedup_words=min_dedup_words),
+                shards_per_partition=shards,
+                expected_documents=expected,
+                progress=progress,
+            )
+            found = _run_one(config, beam_args)
+            chunk_options = {**options, "chunk": f"{index + 1}/{len(chunks)}"}
+            wall = time.perf_counter() - chunk_clock
+            write_manifest(RunSummary.of_run(config, chunk_started, wall, found, chunk_options))
+            for name, value in found.items():
+                totals[name] = totals.get(name, 0) + value
+    summary = RunSummary.of_run(first, started, time.perf_counter() - clock, totals, options)
+    if len(chunks) > 1:
+        summary.run_id = f"{first.run_id} ({len(chunks)} chunks)"
     return summary
+
+
+def _run_one(config, beam_args: Sequence[str]) -> dict[str, int]:  # config: pipeline.build.RunConfig
+    """One pipeline run, to completion; returns its counters."""
+    import apache_beam as beam
+
+    from pipeline.build import build
+
+    pipeline = beam.Pipeline(options=beam_options(beam_args, config.expected_documents))
+    build(pipeline, config)
+    result = pipeline.run()
+    result.wait_until_finish()
+    return counters(result)
