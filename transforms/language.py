@@ -7,12 +7,46 @@ tweet); NER must run with a model of the segment's language, or not at all.
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.assemble import AssembledDocument
 from transforms.entities.language import detect_language, majority_language
+
+#: Function words that only one of the languages met here uses (not Spanish, Italian or Portuguese
+#: ones such as "de", "la", "il", "que"): enough of them, and none of the other list, settle a
+#: sentence without the statistical detector.
+_FRENCH_ONLY = frozenset((
+    "les", "des", "du", "et", "est", "une", "qui", "dans", "pour", "sur", "aux", "cette", "avec",
+    "sont", "ont", "été", "leur", "leurs", "mais", "selon",
+))  # fmt: skip
+_ENGLISH_ONLY = frozenset((
+    "the", "and", "of", "to", "is", "that", "with", "was", "were", "this", "from", "have", "has",
+    "which", "their",
+))  # fmt: skip
+_WORDS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def quick_language(text: str) -> str | None:
+    """'fr' or 'en' when the sentence's function words leave no doubt, else None (ask lingua).
+
+    Why: lingua costs about 0.4 ms a sentence, 7 % of a run in the profile; most news sentences
+    are settled by three unambiguous function words.
+    """
+    words = {w.casefold() for w in _WORDS.findall(text)}
+    french, english = len(words & _FRENCH_ONLY), len(words & _ENGLISH_ONLY)
+    if french >= 3 and not english:
+        return "fr"
+    if english >= 3 and not french:
+        return "en"
+    return None
+
+
+def detect(text: str) -> str | None:
+    """Language of one segment: the function-word fast path, else lingua."""
+    return quick_language(text) or detect_language(text)
 
 
 def with_languages(item: AssembledDocument) -> AssembledDocument:
@@ -22,7 +56,7 @@ def with_languages(item: AssembledDocument) -> AssembledDocument:
     (it is not enriched: its canonical copy is), which saves lingua a third of its work on wire copy.
     """
     detected = [
-        None if verdict.is_duplicate else detect_language(segment.text)
+        None if verdict.is_duplicate else detect(segment.text)
         for segment, verdict in zip(item.segments, item.verdicts, strict=True)
     ]
     language = majority_language(
