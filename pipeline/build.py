@@ -13,7 +13,7 @@ from pipeline.progress import ReportProgress
 from transforms.assemble import AssembledDocument, AssembleDocuments, document_row, segment_rows
 from transforms.dates import ExtractDates, InferPubDates
 from transforms.dedup import Deduplicate, NearDedupConfig
-from transforms.dedup.index import ReadState, SkipIngested, state_rows
+from transforms.dedup.index import ReadState, SkipIngested, state_rows, within_horizon
 from transforms.entities.ner import NerInput, RecognizeEntities
 from transforms.entities.transform import ResolveEntities
 from transforms.language import DetectLanguages
@@ -36,6 +36,7 @@ class RunConfig:
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     near: NearDedupConfig = field(default_factory=NearDedupConfig)
     shards_per_partition: int = 1
+    index_horizon_days: float | None = None  # dedup against the index rows of the last N days only
     expected_documents: int | None = None  # files matched before the run, for the progress ETA
     progress: bool = True
 
@@ -80,7 +81,14 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     """Add the whole batch graph to `pipeline`; returns the PCollection of finalized files."""
     read = pipeline | "Read" >> ReadDocuments(config.inputs, config.read)
     docs = read.documents | "SkipIngested" >> SkipIngested(config.output)
-    index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
+    cutoff = None
+    if config.index_horizon_days is not None:
+        cutoff = (config.ingested_at - dt.timedelta(days=config.index_horizon_days)).date()
+    index = (
+        pipeline
+        | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
+        | "IndexHorizon" >> beam.Filter(within_horizon, cutoff)
+    )
     return enrich_and_write(docs, read.rejected, config, Deduplicate(config.near, index))
 
 

@@ -70,6 +70,12 @@ def run(
             "0 = one run."
         ),
     ] = 1000,
+    index_horizon_days: Annotated[
+        float | None,
+        typer.Option(
+            help="Dedup against the index of the last N days only (bounds each run's cost as history grows)."
+        ),
+    ] = None,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the run manifest as JSON.")] = False,
     counters: Annotated[bool, typer.Option(help="Also print every Beam metrics counter at the end.")] = True,
     progress: Annotated[bool, typer.Option(help="Progress on stderr: documents, docs/s, ETA.")] = True,
@@ -103,6 +109,7 @@ def run(
             lock_wait_seconds=wait_lock,
             progress=progress,
             chunk_files=chunk_files,
+            index_horizon_days=index_horizon_days,
         )
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)

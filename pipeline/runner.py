@@ -116,6 +116,7 @@ def run_batch(
     lock_wait_seconds: float = 0.0,
     progress: bool = True,
     chunk_files: int = DEFAULT_CHUNK_FILES,
+    index_horizon_days: float | None = None,
 ) -> RunSummary:
     """Run the pipeline to completion over the inputs, in chunks of `chunk_files` files when there
     are more; returns the summary of the whole (each chunk also writes its own manifest)."""
@@ -128,6 +129,7 @@ def run_batch(
         "min_dedup_words": min_dedup_words,
         "shards": shards,
         "chunk_files": chunk_files,
+        "index_horizon_days": index_horizon_days,
         "beam_args": list(beam_args),
     }
     chunks = chunk_inputs(inputs, chunk_files)
@@ -149,6 +151,7 @@ def run_batch(
                 shards_per_partition=shards,
                 expected_documents=expected,
                 progress=progress,
+                index_horizon_days=index_horizon_days,
             )
             found = _run_one(config, beam_args)
             chunk_options = {**options, "chunk": f"{index + 1}/{len(chunks)}"}

@@ -97,3 +97,15 @@ def test_third_run_on_everything_adds_nothing(two_runs: Path, tmp_path: Path) ->
     assert before == after
     assert query(f"select count(*) from {_segments(two_runs)}") == rows_before
     assert last_manifest(two_runs)["counts"]["documents"] == 0
+
+
+def test_index_horizon_keeps_recent_rows_only() -> None:
+    import datetime as dt
+
+    from transforms.dedup.index import within_horizon
+
+    old, recent = {"run_id": "20240101T000000Z-aaaaaa"}, {"run_id": "20261120T093000Z-bbbbbb"}
+    cutoff = dt.date(2026, 11, 1)
+    assert not within_horizon(old, cutoff) and within_horizon(recent, cutoff)
+    assert within_horizon(old, None)  # no horizon: the whole history
+    assert within_horizon({"run_id": "legacy"}, cutoff)  # undatable rows are kept, never dropped silently

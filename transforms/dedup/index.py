@@ -14,6 +14,7 @@ doc_id): nothing is held in one worker's memory, and the same code runs on a dis
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import posixpath
 from collections.abc import Iterable, Iterator
 
@@ -47,6 +48,21 @@ class ReadState(beam.PTransform):
         if self._pattern is None:
             return pbegin | "NoState" >> beam.Create([])
         return pbegin | "ReadParquet" >> beam.io.ReadFromParquet(self._pattern)
+
+
+def within_horizon(row: dict, cutoff: dt.date | None) -> bool:
+    """True when an index row was written on or after `cutoff` (run ids start with the UTC date).
+
+    Why: the index grows with history (about 200 MB per million segments); a horizon bounds what
+    each run reads and joins, at the price of not flagging copies of content older than it.
+    """
+    if cutoff is None:
+        return True
+    try:
+        written = dt.datetime.strptime(str(row["run_id"])[:8], "%Y%m%d").date()
+    except ValueError:
+        return True  # an id we cannot date is kept: losing dedup history silently is worse
+    return written >= cutoff
 
 
 def state_rows(item: AssembledDocument, run_id: str) -> Iterator[tuple[str, dict]]:
