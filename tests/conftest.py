@@ -61,6 +61,11 @@ def seeds_run(
     return output, proc
 
 
+def table_sql(output: Path, table: str) -> str:
+    """DuckDB source of one hive-partitioned table of an output folder."""
+    return f"read_parquet('{output}/{table}/**/*.parquet', hive_partitioning=true)"
+
+
 def query(sql: str) -> list[tuple]:
     """All rows of a DuckDB query, on a fresh in-memory connection (no shared cursor state)."""
     import duckdb

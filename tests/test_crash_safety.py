@@ -24,17 +24,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from schemas.tables import PRIMARY_KEYS, TABLE_DIRS
-from tests.conftest import NEWSBEAM, SEEDS, last_manifest, query, run_cli
+from tests.conftest import NEWSBEAM, SEEDS, last_manifest, query, run_cli, table_sql
 
 #: Columns that differ between runs by design.
 RUN_COLUMNS = frozenset({"ingested_at", "run_id", "rejected_at"})
 DATA_TABLES = ("documents", "segments", "entities", "dates")
 SNAPSHOT = "entity_clusters"
 HIVE = ds.partitioning(pa.schema([("pub_month", pa.string())]), flavor="hive")
-
-
-def _sql(output: Path, table: str) -> str:
-    return f"read_parquet('{output}/{table}/**/*.parquet', hive_partitioning=true)"
 
 
 def _comparable(value: object) -> object:
@@ -73,7 +69,7 @@ def readable_keys(output: Path) -> dict[str, set[tuple]]:
             keys[table] = set()
             continue
         arrow = ds.dataset(output / table, format="parquet", partitioning=HIVE).to_table()
-        assert query(f"select count(*) from {_sql(output, table)}") == [(arrow.num_rows,)], table
+        assert query(f"select count(*) from {table_sql(output, table)}") == [(arrow.num_rows,)], table
         keys[table] = set(zip(*(arrow.column(c).to_pylist() for c in PRIMARY_KEYS[table]), strict=True))
     return keys
 

@@ -8,25 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SEEDS, last_manifest, query, run_cli
-
-
-def _segments(output: Path) -> str:
-    return f"read_parquet('{output}/segments/**/*.parquet', hive_partitioning=true)"
-
-
-def _documents(output: Path) -> str:
-    return f"read_parquet('{output}/documents/**/*.parquet', hive_partitioning=true)"
+from tests.conftest import SEEDS, last_manifest, query, run_cli, table_sql
 
 
 def test_seeds_flag_exactly_the_azizia_exact_and_004_lede_near(
     seeds_run: tuple[Path, subprocess.CompletedProcess],
 ) -> None:
     output, _ = seeds_run
+    segments, documents = table_sql(output, "segments"), table_sql(output, "documents")
     flagged = query(
         f"select regexp_extract(d.source, '(\\d{{3}})_', 1), s.duplicate_kind, s.similarity, s.text, c.text "
-        f"from {_segments(output)} s join {_documents(output)} d using (doc_id) "
-        f"join {_segments(output)} c on s.duplicate_of = c.segment_id where s.is_duplicate order by 1"
+        f"from {segments} s join {documents} d using (doc_id) "
+        f"join {segments} c on s.duplicate_of = c.segment_id where s.is_duplicate order by 1"
     )
     assert len(flagged) == 2, flagged
     (seed_a, kind_a, sim_a, text_a, canon_a), (seed_b, kind_b, sim_b, text_b, canon_b) = flagged
@@ -35,7 +28,7 @@ def test_seeds_flag_exactly_the_azizia_exact_and_004_lede_near(
     assert (seed_b, kind_b) == ("004", "near") and 0.8 <= sim_b < 1.0
     lede = "Depuis des mois, Khalifa Haftar essaie d'avancer ses pions dans le Nord-Ouest"
     assert canon_b.startswith(lede + " libyen, mais") and text_b.startswith(lede + ", mais")
-    assert query(f"select count(*) from {_documents(output)} where is_duplicate")[0][0] == 0
+    assert query(f"select count(*) from {table_sql(output, 'documents')} where is_duplicate")[0][0] == 0
 
 
 @pytest.fixture(scope="module")
@@ -62,16 +55,19 @@ def test_second_run_skips_what_the_first_ingested(two_runs: Path) -> None:
     assert counts["skipped_already_ingested"] == 3
     assert counts["documents"] == 3
     assert counts["files_read"] == 6
-    sources = query(f"select source from {_documents(two_runs)}")
+    sources = query(f"select source from {table_sql(two_runs, 'documents')}")
     assert len(sources) == 6 and len({s for (s,) in sources}) == 6  # nothing written twice
-    per_doc = query(f"select doc_id, count(*) from {_segments(two_runs)} group by 1 having count(*) > 200")
+    per_doc = query(
+        f"select doc_id, count(*) from {table_sql(two_runs, 'segments')} group by 1 having count(*) > 200"
+    )
     assert per_doc == []
 
 
 def test_renamed_copy_is_a_duplicate_document_of_the_first_runs_000(two_runs: Path) -> None:
+    segments, documents = table_sql(two_runs, "segments"), table_sql(two_runs, "documents")
     rows = query(
         f"select c.source, c.is_duplicate, o.source, c.n_duplicate_segments, c.n_segments "
-        f"from {_documents(two_runs)} c join {_documents(two_runs)} o on c.duplicate_of = o.doc_id"
+        f"from {documents} c join {documents} o on c.duplicate_of = o.doc_id"
     )
     assert len(rows) == 1
     copy_source, is_dup, original_source, n_dup, n_seg = rows[0]
@@ -79,8 +75,8 @@ def test_renamed_copy_is_a_duplicate_document_of_the_first_runs_000(two_runs: Pa
     assert original_source.endswith("000_2223f7b8facbebef.txt")
     assert n_dup == n_seg
     pointers = query(
-        f"select count(*) filter (where o.segment_id is null), count(*) from {_segments(two_runs)} s "
-        f"join {_documents(two_runs)} d using (doc_id) left join {_segments(two_runs)} o "
+        f"select count(*) filter (where o.segment_id is null), count(*) from {segments} s "
+        f"join {documents} d using (doc_id) left join {segments} o "
         f"on s.duplicate_of = o.segment_id where d.source like '%wire_copy_of_000.txt' and s.is_duplicate"
     )
     assert pointers[0][0] == 0 and pointers[0][1] > 20  # every pointer lands in the first run's data
@@ -88,14 +84,14 @@ def test_renamed_copy_is_a_duplicate_document_of_the_first_runs_000(two_runs: Pa
 
 def test_third_run_on_everything_adds_nothing(two_runs: Path, tmp_path: Path) -> None:
     before = sorted(p.relative_to(two_runs) for p in two_runs.rglob("*.parquet"))
-    rows_before = query(f"select count(*) from {_segments(two_runs)}")
+    rows_before = query(f"select count(*) from {table_sql(two_runs, 'segments')}")
     # same inputs as the second run, which already saw them all
     manifest = last_manifest(two_runs)
     run_cli("run", *[arg for pattern in manifest["inputs"] for arg in ("--input", pattern)],
             "--output", str(two_runs))  # fmt: skip
     after = sorted(p.relative_to(two_runs) for p in two_runs.rglob("*.parquet"))
     assert before == after
-    assert query(f"select count(*) from {_segments(two_runs)}") == rows_before
+    assert query(f"select count(*) from {table_sql(two_runs, 'segments')}") == rows_before
     assert last_manifest(two_runs)["counts"]["documents"] == 0
 
 

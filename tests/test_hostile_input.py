@@ -21,7 +21,7 @@ from pathlib import Path
 import pyarrow.dataset as ds
 import pytest
 
-from tests.conftest import SEEDS, last_manifest, query, run_cli
+from tests.conftest import SEEDS, last_manifest, query, run_cli, table_sql
 from transforms.read import RejectInput, decode_text, parse_document
 
 FRENCH_CP1252 = (
@@ -106,10 +106,6 @@ CASES: dict[str, tuple[bytes, tuple[str, str, str]]] = {
 }
 
 
-def _sql(output: Path, table: str) -> str:
-    return f"read_parquet('{output}/{table}/**/*.parquet', hive_partitioning=true)"
-
-
 @pytest.fixture(scope="module")
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, subprocess.CompletedProcess]:
     """One real CLI run over a folder holding every hostile case plus one normal seed."""
@@ -141,7 +137,9 @@ def test_counts_add_up_and_summary_prints_them(
     assert re.search(rf"documents\s+{n_docs}\b", proc.stdout)
     assert re.search(rf"rejected\s+{n_rejected}\b", proc.stdout)
     assert f"{n_rejected} input(s) rejected" in proc.stderr
-    tables = {t: query(f"select count(*) from {_sql(output, t)}")[0][0] for t in ("documents", "segments")}
+    tables = {
+        t: query(f"select count(*) from {table_sql(output, t)}")[0][0] for t in ("documents", "segments")
+    }
     assert tables["documents"] == n_docs and tables["segments"] > n_docs
     assert query(f"select count(*) from read_parquet('{output}/rejected/*.parquet')") == [(n_rejected,)]
 
@@ -152,7 +150,9 @@ def test_each_hostile_file_is_ingested_correctly_or_rejected_precisely(
 ) -> None:
     _, output, _ = hostile_run
     kind, first, second = CASES[name][1]
-    documents = query(f"select encoding, text from {_sql(output, 'documents')} where source like '%/{name}'")
+    documents = query(
+        f"select encoding, text from {table_sql(output, 'documents')} where source like '%/{name}'"
+    )
     rejected = query(
         f"select reason, detail, size_bytes from read_parquet('{output}/rejected/*.parquet') "
         f"where source like '%/{name}'"
@@ -172,7 +172,7 @@ def test_header_dates_give_partitions_and_bom_does_not_hide_the_header(
     _, output, _ = hostile_run
     months = dict(
         query(
-            f"select regexp_extract(source, '[^/]+$'), pub_month from {_sql(output, 'documents')} "
+            f"select regexp_extract(source, '[^/]+$'), pub_month from {table_sql(output, 'documents')} "
             "where pub_date_source = 'header'"
         )
     )
@@ -202,7 +202,7 @@ def test_long_unpunctuated_and_arabic_text_give_bounded_slicing_segments(
     rows = query(
         f"select regexp_extract(d.source, '[^/]+$'), s.start_char, s.end_char, s.text, "
         f"substr(d.text, s.start_char + 1, s.end_char - s.start_char) "
-        f"from {_sql(output, 'segments')} s join {_sql(output, 'documents')} d using (doc_id) "
+        f"from {table_sql(output, 'segments')} s join {table_sql(output, 'documents')} d using (doc_id) "
         "where d.source like '%/long_sentence.txt' or d.source like '%/arabic_names.txt' "
         "order by 1, 2"
     )
@@ -236,12 +236,12 @@ def test_raised_limit_ingests_a_12_mb_unpunctuated_line_in_bounded_segments(tmp_
     assert re.search(r"documents\s+1\b", proc.stdout)
     ((n, longest, covered, distinct),) = query(
         "select count(*), max(end_char - start_char), sum(end_char - start_char), "
-        f"count(distinct content_hash) from {_sql(output, 'segments')}"
+        f"count(distinct content_hash) from {table_sql(output, 'segments')}"
     )
     assert longest <= 2000 and n >= len(text) // 2000 and distinct < 10
     assert covered == len(text) - (n - 1)  # cut at single spaces: every other character is in a segment
     ((length, clean_length, dup),) = query(
-        f"select length(text), length(clean_text), n_duplicate_segments from {_sql(output, 'documents')}"
+        f"select length(text), length(clean_text), n_duplicate_segments from {table_sql(output, 'documents')}"
     )
     assert length == len(text) and dup >= n - distinct and clean_length < 20_000
 
