@@ -40,6 +40,14 @@ if [ "$(cat .tools/prism.version 2>/dev/null)" != "$BEAM_VERSION" ] || [ ! -x .t
     fi
 fi
 
+# Flink (README "Scaling out"): Beam's Flink job server jar, assembled by Maven from Maven Central,
+# and a Flink distribution from PyPI, into .tools/flink/ (git-ignored). Once; skipped when done.
+if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+    PYTHON="$VENV/bin/python" bash deploy/flink/setup.sh || echo "[setup] warning: Flink set-up failed; FlinkRunner runs are unavailable" >&2
+else
+    echo "[setup] note: no Java/Maven; FlinkRunner runs are unavailable (README, Scaling out)" >&2
+fi
+
 # No model hub or runner download at run time: spaCy models come from PyPI wheels,
 # and Beam must not try to fetch the Prism binary (see README, "Runners").
 export HF_HUB_OFFLINE=1

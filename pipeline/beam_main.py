@@ -23,8 +23,14 @@ def run(argv: Sequence[str] | None = None) -> int:
     from pipeline.logs import quiet_logging
 
     quiet_logging(False)
+    from pipeline.flink import FlinkSetupMissing, with_flink_defaults
     from pipeline.runner import run_batch
 
+    try:
+        beam_args = with_flink_defaults(beam_args)
+    except FlinkSetupMissing as missing:
+        print(f"error: {missing}", file=sys.stderr)
+        return 2
     summary = run_batch(
         inputs=known.input,
         output=known.output,

@@ -21,6 +21,7 @@ app = typer.Typer(
 EXIT_OK = 0  # the run finished and every input became a document (or was already ingested)
 EXIT_FAILED = 1  # the run failed: nothing of it was committed (see Guarantees in the README)
 EXIT_REJECTED = 3  # the run finished, some inputs were rejected: see DIR/rejected/
+EXIT_USAGE = 2  # a usage error: bad option, or a runner whose set-up is missing
 EXIT_LOCKED = 75  # another run holds DIR/_lock (EX_TEMPFAIL: try again later)
 
 
@@ -93,14 +94,20 @@ def run(
     from pipeline.logs import quiet_logging
 
     quiet_logging(verbose)
+    from pipeline.flink import FlinkSetupMissing, with_flink_defaults
     from pipeline.lock import LockBusy
     from pipeline.runner import run_batch
 
     try:
+        beam_args = with_flink_defaults(ctx.args)
+    except FlinkSetupMissing as missing:
+        typer.echo(f"error: {missing}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
         summary = run_batch(
             inputs=input,
             output=output,
-            beam_args=list(ctx.args),
+            beam_args=beam_args,
             spacy_models=spacy_model,
             max_document_bytes=max_document_bytes,
             max_segment_chars=max_segment_chars,

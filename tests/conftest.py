@@ -18,13 +18,17 @@ NEWSBEAM = Path(sys.executable).parent / "newsbeam"
 
 
 def run_cli(
-    *args: str, cwd: Path = ROOT, check: bool = True, ok: tuple[int, ...] = (0,)
+    *args: str,
+    cwd: Path = ROOT,
+    check: bool = True,
+    ok: tuple[int, ...] = (0,),
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess:
     """Run the installed `newsbeam` console script for real (a subprocess, as a user would).
 
     With `check`, an exit code outside `ok` fails the test with the command's output.
     """
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}  # wide help text: no truncated options
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200", **(env or {})}  # wide help: no cut options
     proc = subprocess.run(
         [str(NEWSBEAM), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=900
     )

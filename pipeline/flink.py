@@ -1,0 +1,75 @@
+"""Defaults for Beam's FlinkRunner: the job server jar comes from set-up, never from a run.
+
+Why: given `--runner=FlinkRunner` alone, Beam's Python SDK downloads the Flink job server jar from
+Maven Central at run time (into ~/.apache_beam/cache). Here nothing may download at run time, and the
+jar must be the one `deploy/flink/setup.sh` assembled (Beam 2.62.0 for Flink 1.19: the only version
+whose parts the registry serves, see README "Scaling out"). So a FlinkRunner run is given that jar and
+that Flink version unless the user named their own jar, job endpoint or version; without any jar the
+run stops with a clear error before Beam tries to fetch one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+#: The Flink minor version and Beam version of the job server `deploy/flink/setup.sh` builds.
+FLINK_VERSION = "1.19"
+JOB_SERVER_BEAM_VERSION = "2.62.0"
+JOB_SERVER_JAR_NAME = f"beam-runners-flink-{FLINK_VERSION}-job-server-{JOB_SERVER_BEAM_VERSION}.jar"
+
+
+class FlinkSetupMissing(RuntimeError):
+    """FlinkRunner was asked for but no job server jar is available locally."""
+
+
+def find_job_server_jar() -> str | None:
+    """The job server jar: $NEWSBEAM_FLINK_JOB_SERVER_JAR when set (and only it), else the
+    project's `.tools/flink/`; None when that file does not exist."""
+    candidate = os.environ.get("NEWSBEAM_FLINK_JOB_SERVER_JAR") or str(
+        Path(__file__).resolve().parent.parent / ".tools" / "flink" / JOB_SERVER_JAR_NAME
+    )
+    return candidate if os.path.isfile(candidate) else None
+
+
+def _given(beam_args: Sequence[str], name: str) -> bool:
+    return any(arg == f"--{name}" or arg.startswith(f"--{name}=") for arg in beam_args)
+
+
+def _runner(beam_args: Sequence[str]) -> str | None:
+    for i, arg in enumerate(beam_args):
+        if arg.startswith("--runner="):
+            return arg.split("=", 1)[1]
+        if arg == "--runner" and i + 1 < len(beam_args):
+            return beam_args[i + 1]
+    return None
+
+
+def is_flink(beam_args: Sequence[str]) -> bool:
+    """True when the arguments ask for Beam's FlinkRunner (by any of the names Beam accepts)."""
+    runner = (_runner(beam_args) or "").lower()
+    return runner in ("flinkrunner", "flink") or runner.endswith(".flinkrunner")
+
+
+def with_flink_defaults(beam_args: Sequence[str], jar: str | None = None) -> list[str]:
+    """The arguments, plus the local job server jar and Flink version when FlinkRunner is asked
+    for and the user did not choose them; unchanged for any other runner.
+
+    Raises FlinkSetupMissing when FlinkRunner would otherwise download a job server at run time.
+    """
+    args = list(beam_args)
+    if not is_flink(args):
+        return args
+    if not _given(args, "flink_version"):
+        args.append(f"--flink_version={FLINK_VERSION}")
+    if not (_given(args, "flink_job_server_jar") or _given(args, "job_endpoint")):
+        jar = jar or find_job_server_jar()
+        if jar is None:
+            raise FlinkSetupMissing(
+                "FlinkRunner needs Beam's Flink job server jar, and newsbeam never downloads one at run "
+                "time: run `bash deploy/flink/setup.sh` (builds it with Maven into .tools/flink/), or pass "
+                "--flink_job_server_jar=PATH, or --job_endpoint=HOST:PORT of a running job server"
+            )
+        args.append(f"--flink_job_server_jar={jar}")
+    return args
