@@ -1,11 +1,11 @@
 """Defaults for Beam's FlinkRunner: the job server jar comes from set-up, never from a run.
 
 Why: given `--runner=FlinkRunner` alone, Beam's Python SDK downloads the Flink job server jar from
-Maven Central at run time (into ~/.apache_beam/cache). Here nothing may download at run time, and the
-jar must be the one `deploy/flink/setup.sh` assembled (Beam 2.62.0 for Flink 1.19: the only version
-whose parts the registry serves, see README "Scaling out"). So a FlinkRunner run is given that jar and
-that Flink version unless the user named their own jar, job endpoint or version; without any jar the
-run stops with a clear error before Beam tries to fetch one.
+Maven Central at run time (into ~/.apache_beam/cache). Here nothing may download at run time: the
+jar is the one `deploy/flink/setup.sh` put in `.tools/flink/` (Beam's own at the SDK's version when the
+registry serves it, else assembled from its parts at Beam 2.62.0, see README "Scaling out"). So a
+FlinkRunner run is given that jar and that Flink version unless the user named their own jar, job
+endpoint or version; without any jar the run stops with a clear error before Beam tries to fetch one.
 """
 
 from __future__ import annotations
@@ -20,17 +20,27 @@ JOB_SERVER_BEAM_VERSION = "2.62.0"
 JOB_SERVER_JAR_NAME = f"beam-runners-flink-{FLINK_VERSION}-job-server-{JOB_SERVER_BEAM_VERSION}.jar"
 
 
+
 class FlinkSetupMissing(RuntimeError):
     """FlinkRunner was asked for but no job server jar is available locally."""
 
 
+def job_server_jar_name(beam_version: str) -> str:
+    return f"beam-runners-flink-{FLINK_VERSION}-job-server-{beam_version}.jar"
+
+
 def find_job_server_jar() -> str | None:
-    """The job server jar: $NEWSBEAM_FLINK_JOB_SERVER_JAR when set (and only it), else the
-    project's `.tools/flink/`; None when that file does not exist."""
-    candidate = os.environ.get("NEWSBEAM_FLINK_JOB_SERVER_JAR") or str(
-        Path(__file__).resolve().parent.parent / ".tools" / "flink" / JOB_SERVER_JAR_NAME
-    )
-    return candidate if os.path.isfile(candidate) else None
+    """The job server jar: $NEWSBEAM_FLINK_JOB_SERVER_JAR when set (and only it); else in the
+    project's `.tools/flink/` Beam's own jar at the SDK's version if set-up could fetch it, then the
+    one set-up assembled; None when there is none."""
+    if os.environ.get("NEWSBEAM_FLINK_JOB_SERVER_JAR"):
+        candidates = [os.environ["NEWSBEAM_FLINK_JOB_SERVER_JAR"]]
+    else:
+        from apache_beam.version import __version__ as sdk_version
+
+        tools = Path(__file__).resolve().parent.parent / ".tools" / "flink"
+        candidates = [str(tools / job_server_jar_name(sdk_version)), str(tools / JOB_SERVER_JAR_NAME)]
+    return next((c for c in candidates if os.path.isfile(c)), None)
 
 
 def _given(beam_args: Sequence[str], name: str) -> bool:

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything a local Flink run needs, once, into .tools/flink/ (git-ignored):
-#   - Beam's Flink job server jar, shaded by Maven from Maven Central (deploy/flink/job-server/pom.xml);
+#   - Beam's Flink job server jar from Maven Central: Beam's own published jar at the Python SDK's
+#     version when the registry serves it (mvn dependency:copy); otherwise the same jar shaded by Maven
+#     from the parts the registry does serve, at Beam 2.62.0 (deploy/flink/job-server/pom.xml);
 #   - a Flink distribution (bin/, conf/, lib/) taken from the apache-flink and apache-flink-libraries
 #     packages on PyPI, which carry Flink's own scripts and jars. They are unpacked, not installed:
 #     PyFlink pins an old apache-beam, and the project's venv must not see it.
@@ -8,7 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-BEAM_VERSION=2.62.0
+BEAM_VERSION=2.62.0  # the assembled job server (deploy/flink/job-server/pom.xml)
+SDK_VERSION=$(sed -n 's/.*"apache-beam==\([0-9.]*\)".*/\1/p' pyproject.toml)
 FLINK_MINOR=1.19
 FLINK_VERSION=1.19.3
 DEST=.tools/flink
@@ -17,14 +20,22 @@ FLINK_HOME_DIR="$DEST/flink-$FLINK_VERSION"
 STAMP="$DEST/.stamp"
 want=$(cat deploy/flink/setup.sh deploy/flink/job-server/pom.xml | sha256sum | cut -d' ' -f1)
 
-if [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ] && [ -f "$JAR" ] && [ -x "$FLINK_HOME_DIR/bin/jobmanager.sh" ]; then
+OFFICIAL="$DEST/beam-runners-flink-$FLINK_MINOR-job-server-$SDK_VERSION.jar"
+if [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ] && { [ -f "$JAR" ] || [ -f "$OFFICIAL" ]; } \
+        && [ -x "$FLINK_HOME_DIR/bin/jobmanager.sh" ]; then
     exit 0
 fi
 command -v mvn >/dev/null || { echo "[flink] Maven is needed to build the job server" >&2; exit 2; }
 command -v java >/dev/null || { echo "[flink] Java 11+ is needed to run Flink" >&2; exit 2; }
 mkdir -p "$DEST"
 
-if [ ! -f "$JAR" ]; then
+if [ ! -f "$OFFICIAL" ] && [ ! -f "$JAR" ]; then
+    echo "[flink] fetching Beam's Flink $FLINK_MINOR job server $SDK_VERSION (the SDK's version)" >&2
+    mvn -q -B dependency:copy "-Dartifact=org.apache.beam:beam-runners-flink-$FLINK_MINOR-job-server:$SDK_VERSION" \
+        "-DoutputDirectory=$DEST" >/dev/null 2>&1 \
+        || echo "[flink] not served by this registry; assembling the job server from its parts instead" >&2
+fi
+if [ ! -f "$OFFICIAL" ] && [ ! -f "$JAR" ]; then
     echo "[flink] building Beam's Flink $FLINK_MINOR job server $BEAM_VERSION with Maven" >&2
     build=$(mktemp -d)
     mvn -q -B -f deploy/flink/job-server/pom.xml package -DskipTests "-Dproject.build.directory=$build" \
@@ -68,4 +79,4 @@ PY
     mv "$tmp" "$FLINK_HOME_DIR"
 fi
 echo "$want" > "$STAMP"
-echo "[flink] ready: $JAR and $FLINK_HOME_DIR" >&2
+echo "[flink] ready: $(ls "$OFFICIAL" "$JAR" 2>/dev/null | head -1) and $FLINK_HOME_DIR" >&2
