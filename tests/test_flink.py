@@ -68,7 +68,9 @@ def _flink_jobs(master: str) -> dict[str, dict]:
     return {job["jid"]: job for job in _rest(master, "/jobs/overview")["jobs"]}
 
 
-def run_on_flink(master: str, inputs: str, output: Path, ok: tuple[int, ...]) -> dict:
+def run_on_flink(
+    master: str, inputs: str, output: Path, ok: tuple[int, ...], environment: tuple[str, ...] = ()
+) -> dict:
     """`newsbeam run` on the cluster at parallelism 2; returns the Flink job it ran as."""
     before = set(_flink_jobs(master))
     run_cli(
@@ -79,7 +81,7 @@ def run_on_flink(master: str, inputs: str, output: Path, ok: tuple[int, ...]) ->
         str(output),
         "--runner=FlinkRunner",
         f"--flink_master={master}",
-        "--environment_type=LOOPBACK",
+        *(environment or ("--environment_type=LOOPBACK",)),
         "--parallelism=2",
         ok=ok,
     )
@@ -124,6 +126,33 @@ def test_several_hundred_documents_on_flink_give_the_direct_runners_rows(
     assert_same_tables(tmp_path / "flink", tmp_path / "direct")
     duplicates = last_manifest(tmp_path / "flink")["counts"]
     assert duplicates["documents"] == 300
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not os.environ.get("NEWSBEAM_TEST_PROCESS_WORKERS"),
+    reason="opt-in (about 6 min, 1.3 GB of worker venv): NEWSBEAM_TEST_PROCESS_WORKERS=1",
+)
+def test_seeds_on_flink_with_process_workers_that_get_everything_from_the_job(
+    flink_master: str, seeds_run: tuple[Path, subprocess.CompletedProcess], seeds_input: Path, tmp_path: Path
+) -> None:
+    """PROCESS environment: the TaskManager starts Beam's boot program, which builds a clean venv
+    from the artifacts staged with the job (SDK wheel, newsbeam wheel, pinned requirements with the
+    spaCy model) and nothing else: pip runs with --no-index against the staged files only."""
+    subprocess.run(["bash", str(ROOT / "deploy/flink/worker/build.sh")], check=True, timeout=1800)
+    options = tuple((ROOT / ".tools/flink/worker/beam-args").read_text().split())
+    assert any(o.startswith("--extra_package=") and o.endswith(".whl") for o in options)
+    direct, _ = seeds_run
+    job = run_on_flink(
+        flink_master, str(seeds_input / "*.txt*"), tmp_path / "flink", ok=(3,), environment=options
+    )
+    assert job["state"] == "FINISHED"
+    assert_same_tables(tmp_path / "flink", direct)
+    logs = sorted(
+        Path("/tmp/newsbeam-sdk-workers/logs").glob("worker-*.log"), key=lambda p: p.stat().st_mtime
+    )
+    assert logs, "no SDK worker was started by the TaskManager"
+    assert "newsbeam" in logs[-1].read_text()
 
 
 def test_flink_runner_without_a_job_server_jar_is_a_usage_error(tmp_path: Path) -> None:

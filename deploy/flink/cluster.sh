@@ -34,8 +34,10 @@ start)
         "$FLINK_HOME/conf/config.yaml" > "$FLINK_CONF_DIR/config.yaml"
     # The pipeline has a dozen shuffles; Flink's default network memory (64 MB) cannot hold their
     # buffers at parallelism 2 ("Insufficient number of network buffers").
+    # Direct memory for the artifact service: with PROCESS workers the TaskManager streams the
+    # staged wheels (about 400 MB) to each starting worker, ten files at a time.
     printf '%s\n' "taskmanager.memory.network.min: 256m" "taskmanager.memory.network.max: 512m" \
-        >> "$FLINK_CONF_DIR/config.yaml"
+        "taskmanager.memory.task.off-heap.size: 512m" >> "$FLINK_CONF_DIR/config.yaml"
     if overview >/dev/null 2>&1; then
         echo "[flink] a cluster already answers on port $PORT" >&2
         exit 1
