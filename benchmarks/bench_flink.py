@@ -105,10 +105,10 @@ def main() -> None:
         "tables_equal": not different,
         "tables_different": different,
     }
-    print(f"{'runner':<58} {'wall s':>8} {'docs/s':>8}")
+    print(f"{'runner':<68} {'wall s':>8} {'docs/s':>8}")
     for key in ("direct", "flink"):
         run = result[key]
-        print(f"{run['mode']:<58} {run['wall_s']:>8.1f} {args.docs / run['wall_s']:>8.2f}")
+        print(f"{run['mode']:<68} {run['wall_s']:>8.1f} {args.docs / run['wall_s']:>8.2f}")
     print(
         f"ratio Flink / Direct: {result['ratio_flink_over_direct']:.2f}; same rows in every table: "
         f"{'yes' if not different else 'NO: ' + ', '.join(different)}"
