@@ -290,8 +290,11 @@ def _near_copy(sentence: str, rng: random.Random) -> str:
     return " ".join(words)
 
 
-def write_corpus(target: Path, n_docs: int, dup_percent: int, seed: int = 7) -> CorpusInfo:
-    """`n_docs` files `target/NNNNNN.txt` with a ` date YYYY-MM-DD` header; deterministic."""
+def write_corpus(
+    target: Path, n_docs: int, dup_percent: int, seed: int = 7, sentences: tuple[int, int] = (10, 30)
+) -> CorpusInfo:
+    """`n_docs` files `target/NNNNNN.txt` with a ` date YYYY-MM-DD` header, each of a random number
+    of sentences in the `sentences` range (news-article length by default); deterministic."""
     rng = random.Random(seed * 1_000_003 + n_docs * 101 + dup_percent)
     maker = SentenceMaker(clause_pool(real_sentences()), rng)
     share = dup_percent / 100
@@ -309,7 +312,7 @@ def write_corpus(target: Path, n_docs: int, dup_percent: int, seed: int = 7) -> 
             whole += 1
             continue
         sentences = []
-        for _ in range(rng.randint(10, 30)):
+        for _ in range(rng.randint(*sentences)):
             if originals and rng.random() < p_copy:
                 source = rng.choice(originals)
                 sentences.append(source if rng.random() < 0.85 else _near_copy(source, rng))

@@ -31,17 +31,16 @@ mkdir -p "$DEST"
 
 if [ ! -f "$OFFICIAL" ] && [ ! -f "$JAR" ]; then
     echo "[flink] fetching Beam's Flink $FLINK_MINOR job server $SDK_VERSION (the SDK's version)" >&2
-    mvn -q -B dependency:copy "-Dartifact=org.apache.beam:beam-runners-flink-$FLINK_MINOR-job-server:$SDK_VERSION" \
+    mvn -q -B -Dstyle.color=never dependency:copy "-Dartifact=org.apache.beam:beam-runners-flink-$FLINK_MINOR-job-server:$SDK_VERSION" \
         "-DoutputDirectory=$DEST" >/dev/null 2>&1 \
         || echo "[flink] not served by this registry; assembling the job server from its parts instead" >&2
 fi
 if [ ! -f "$OFFICIAL" ] && [ ! -f "$JAR" ]; then
     echo "[flink] building Beam's Flink $FLINK_MINOR job server $BEAM_VERSION with Maven" >&2
-    build=$(mktemp -d)
-    mvn -q -B -f deploy/flink/job-server/pom.xml package -DskipTests "-Dproject.build.directory=$build" \
-        -Dmaven.repo.local="${MAVEN_REPO_LOCAL:-$HOME/.m2/repository}"
+    # target/ is git-ignored (build/ is not the name Maven uses): removed once the jar is copied.
+    mvn -q -B -Dstyle.color=never -f deploy/flink/job-server/pom.xml package -DskipTests
     cp deploy/flink/job-server/target/"$(basename "$JAR")" "$JAR"
-    rm -rf deploy/flink/job-server/target "$build"
+    rm -rf deploy/flink/job-server/target
 fi
 
 if [ ! -x "$FLINK_HOME_DIR/bin/jobmanager.sh" ]; then
