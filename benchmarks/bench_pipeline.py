@@ -291,10 +291,10 @@ def _near_copy(sentence: str, rng: random.Random) -> str:
 
 
 def write_corpus(
-    target: Path, n_docs: int, dup_percent: int, seed: int = 7, sentences: tuple[int, int] = (10, 30)
+    target: Path, n_docs: int, dup_percent: int, seed: int = 7, length: tuple[int, int] = (10, 30)
 ) -> CorpusInfo:
     """`n_docs` files `target/NNNNNN.txt` with a ` date YYYY-MM-DD` header, each of a random number
-    of sentences in the `sentences` range (news-article length by default); deterministic."""
+    of sentences in the `length` range (news-article length by default); deterministic."""
     rng = random.Random(seed * 1_000_003 + n_docs * 101 + dup_percent)
     maker = SentenceMaker(clause_pool(real_sentences()), rng)
     share = dup_percent / 100
@@ -312,7 +312,7 @@ def write_corpus(
             whole += 1
             continue
         sentences = []
-        for _ in range(rng.randint(*sentences)):
+        for _ in range(rng.randint(*length)):
             if originals and rng.random() < p_copy:
                 source = rng.choice(originals)
                 sentences.append(source if rng.random() < 0.85 else _near_copy(source, rng))

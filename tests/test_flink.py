@@ -118,7 +118,7 @@ def test_several_hundred_documents_on_flink_give_the_direct_runners_rows(
     from bench_pipeline import write_corpus
 
     # short documents (3-8 sentences): the point is 300 files spread over two slots, not NER time
-    corpus = write_corpus(tmp_path / "corpus", n_docs=300, dup_percent=30, sentences=(3, 8))
+    corpus = write_corpus(tmp_path / "corpus", n_docs=300, dup_percent=30, length=(3, 8))
     inputs = str(corpus.path / "*.txt")
     run_cli("run", "--input", inputs, "--output", str(tmp_path / "direct"))
     job = run_on_flink(flink_master, inputs, tmp_path / "flink", ok=(0,))
