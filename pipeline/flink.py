@@ -17,8 +17,6 @@ from pathlib import Path
 #: The Flink minor version and Beam version of the job server `deploy/flink/setup.sh` builds.
 FLINK_VERSION = "1.19"
 JOB_SERVER_BEAM_VERSION = "2.62.0"
-JOB_SERVER_JAR_NAME = f"beam-runners-flink-{FLINK_VERSION}-job-server-{JOB_SERVER_BEAM_VERSION}.jar"
-
 
 
 class FlinkSetupMissing(RuntimeError):
@@ -26,6 +24,7 @@ class FlinkSetupMissing(RuntimeError):
 
 
 def job_server_jar_name(beam_version: str) -> str:
+    """The file name Beam's Maven artifact has, and the one set-up gives the jar it assembles."""
     return f"beam-runners-flink-{FLINK_VERSION}-job-server-{beam_version}.jar"
 
 
@@ -39,7 +38,7 @@ def find_job_server_jar() -> str | None:
         from apache_beam.version import __version__ as sdk_version
 
         tools = Path(__file__).resolve().parent.parent / ".tools" / "flink"
-        candidates = [str(tools / job_server_jar_name(sdk_version)), str(tools / JOB_SERVER_JAR_NAME)]
+        candidates = [str(tools / job_server_jar_name(v)) for v in (sdk_version, JOB_SERVER_BEAM_VERSION)]
     return next((c for c in candidates if os.path.isfile(c)), None)
 
 

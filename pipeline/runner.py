@@ -119,7 +119,13 @@ def run_batch(
     index_horizon_days: float | None = None,
 ) -> RunSummary:
     """Run the pipeline to completion over the inputs, in chunks of `chunk_files` files when there
-    are more; returns the summary of the whole (each chunk also writes its own manifest)."""
+    are more; returns the summary of the whole (each chunk also writes its own manifest).
+
+    Raises FlinkSetupMissing (before touching the output) when FlinkRunner has no local job server.
+    """
+    from pipeline.flink import with_flink_defaults
+
+    beam_args = with_flink_defaults(beam_args)
     started = dt.datetime.now(dt.timezone.utc)
     clock = time.perf_counter()
     options = {
