@@ -343,7 +343,7 @@ def write_corpus(
 def check_dedup(corpus: Path, sample_docs: int) -> dict:
     """Share of segments the pure dedup functions flag on the first `sample_docs` documents."""
     sys.path.insert(0, str(ROOT))
-    from transforms.dedup.near import NearDedupConfig, bucket_edges, fingerprint, resolve_clusters
+    from transforms.dedup.near import NearDedupConfig, fingerprint, near_edges, resolve_clusters
     from transforms.read import parse_document
     from transforms.segment import segment_document
 
@@ -356,15 +356,13 @@ def check_dedup(corpus: Path, sample_docs: int) -> dict:
         if segment.dedup_eligible:
             by_hash[segment.content_hash].append(segment)
     exact_dups = sum(len(group) - 1 for group in by_hash.values())
-    buckets: dict[int, list] = collections.defaultdict(list)
+    prints = []
     for group in by_hash.values():
         first = min(group, key=lambda s: s.order_key)
         found = fingerprint(first.segment_id, first.order_key, first.text, config)
         if found is not None:
-            for band in found.bands:
-                buckets[band].append(found)
-    edges = [e for members in buckets.values() if len(members) > 1 for e in bucket_edges(members, config)]
-    near = resolve_clusters(edges)
+            prints.append(found)
+    near = resolve_clusters(near_edges(prints, config))
     return {
         "segments": len(segments),
         "exact": exact_dups,

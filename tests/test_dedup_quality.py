@@ -26,8 +26,10 @@ from tests.conftest import SEEDS, SHARED
 from transforms.dedup import Deduplicate, NearDedupConfig
 from transforms.dedup.near import (
     Edge,
+    Fingerprint,
     bucket_edges,
     fingerprint,
+    near_edges,
     resolve_clusters,
     verified_similarity,
     word_shingles,
@@ -402,6 +404,38 @@ def test_a_match_that_is_itself_a_duplicate_does_not_make_a_duplicate() -> None:
     assert resolve_clusters([Edge("C", c, "B", b, 0.85), Edge("B", b, "A", a, 0.9)]) == {"B": ("A", 0.9)}
 
 
+def test_near_edges_are_the_bucket_edges_of_every_shared_band_verified_once() -> None:
+    """`near_edges` (one dict of buckets, each pair verified once) finds exactly the edges that
+    `bucket_edges` finds bucket by bucket without the cache; buckets of only indexed segments add none."""
+    config = NearDedupConfig()
+    base = "La milice de la ville de Tarhouna a rejoint les troupes du maréchal Haftar ce jeudi soir."
+    texts = [
+        base,
+        base.replace(" ce jeudi soir", ""),  # a near copy
+        base,  # an exact copy (not filtered here: near_edges takes any fingerprints)
+        "Le secrétaire général de l'ONU dit qu'il ne souhaite pas une confrontation armée à Tripoli.",
+    ]
+    prints = [fingerprint(f"d{i}-p0000-s0000", (1, i), t, config) for i, t in enumerate(texts)]
+    indexed = Fingerprint("old-p0000-s0000", (0,), prints[3].shingles, prints[3].bands, True)
+    also_indexed = Fingerprint("older-p0000-s0000", (0,), prints[3].shingles, prints[3].bands, True)
+    everything = [*prints, indexed, also_indexed]
+    buckets: dict[int, list[Fingerprint]] = {}
+    for f in everything:
+        for band in f.bands:
+            buckets.setdefault(band, []).append(f)
+    expected = {(e.later, e.earlier): e for m in buckets.values() for e in bucket_edges(m, config)}
+    found = near_edges(everything, config)
+    assert {(e.later, e.earlier): e for e in found} == expected
+    assert len(found) == len(expected)  # one edge per pair, though each pair shares many bands
+    assert {(e.later, e.earlier) for e in found} >= {
+        ("d1-p0000-s0000", "d0-p0000-s0000"),
+        ("d2-p0000-s0000", "d0-p0000-s0000"),
+        ("d3-p0000-s0000", "old-p0000-s0000"),
+    }
+    assert not any(e.later.startswith("old") for e in found)  # indexed segments are never the copy
+    assert near_edges([indexed, also_indexed], config) == []
+
+
 def test_a_merged_sentence_does_not_make_its_two_halves_copies_of_each_other() -> None:
     """A = S1, B = S1 + S2 (a merged sentence, e.g. a missed boundary), C = S2: C must not copy A.
 
@@ -419,10 +453,5 @@ def test_a_merged_sentence_does_not_make_its_two_halves_copies_of_each_other() -
     ]
     assert all(f is not None for f in prints)
     assert verified_similarity(prints[2], prints[0], config) is None  # A and C: different content
-    buckets: dict[int, list] = {}
-    for f in prints:
-        for band in f.bands:
-            buckets.setdefault(band, []).append(f)
-    edges = {e for members in buckets.values() for e in bucket_edges(members, config)}
-    clusters = resolve_clusters(edges)
+    clusters = resolve_clusters(near_edges(prints, config))
     assert clusters.get("C", (None,))[0] != "A"

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from transforms.assemble import clean_text
 from transforms.dedup.exact import pick_canonical
-from transforms.dedup.near import Edge, NearDedupConfig, bucket_edges, resolve_clusters
+from transforms.dedup.near import NearDedupConfig, near_edges, resolve_clusters
 from transforms.dedup.transform import apply_clusters, current_fingerprint, with_fingerprint
 from transforms.read import make_doc_id
 from transforms.records import DedupVerdict, Document, Segment
@@ -120,16 +120,8 @@ def dedup(segments: list[Segment]) -> dict[str, DedupVerdict]:
         else:
             verdicts[segment.segment_id] = (segment, DedupVerdict(segment.segment_id, False))
     exact = [pair for copies in by_hash.values() for pair in pick_canonical(copies)]
-    buckets: dict[int, list] = defaultdict(list)
-    for pair in exact:
-        for fp in current_fingerprint(pair):
-            for band in fp.bands:
-                buckets[band].append(fp)
-    edges: dict[tuple[str, str], Edge] = {}
-    for members in buckets.values():
-        for edge in bucket_edges(members, NEAR):
-            edges.setdefault((edge.later, edge.earlier), edge)
-    clusters = resolve_clusters(edges.values())
+    prints = [fp for pair in exact for fp in current_fingerprint(pair)]
+    clusters = resolve_clusters(near_edges(prints, NEAR))
     for pair in exact:
         segment, verdict = apply_clusters(pair, clusters)
         verdicts[segment.segment_id] = (segment, verdict)

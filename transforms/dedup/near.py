@@ -135,12 +135,17 @@ class Edge:
     similarity: float
 
 
-def bucket_edges(members: Iterable[Fingerprint], config: NearDedupConfig) -> list[Edge]:
+def bucket_edges(
+    members: Iterable[Fingerprint],
+    config: NearDedupConfig,
+    verified: dict[tuple[str, str], float | None] | None = None,
+) -> list[Edge]:
     """Verified edges inside one LSH bucket: each new segment against the earlier members.
 
     A segment is compared with at most `max_compare` earlier members (bounded work on buckets of
     boilerplate) and keeps every verified match, so the resolution step can pick a canonical one.
-    Segments from the index are only ever the earlier side.
+    Segments from the index are only ever the earlier side. `verified` caches pair scores across
+    buckets: a true copy shares most of its 32 bands with its original, and one check is enough.
     """
     ordered = sorted(members, key=lambda f: (f.order_key, f.segment_id))
     edges = []
@@ -150,12 +155,40 @@ def bucket_edges(members: Iterable[Fingerprint], config: NearDedupConfig) -> lis
         for earlier in ordered[max(0, j - config.max_compare) : j]:
             if later.supersedes and doc_id_of_segment(earlier.segment_id) == later.supersedes:
                 continue  # a new revision does not copy its own previous revision
-            score = verified_similarity(later, earlier, config)
+            if verified is None:
+                score = verified_similarity(later, earlier, config)
+            else:
+                pair = (later.segment_id, earlier.segment_id)
+                if pair not in verified:
+                    verified[pair] = verified_similarity(later, earlier, config)
+                score = verified[pair]
             if score is not None:
                 edges.append(
                     Edge(later.segment_id, later.order_key, earlier.segment_id, earlier.order_key, score)
                 )
     return edges
+
+
+def near_edges(fingerprints: Iterable[Fingerprint], config: NearDedupConfig) -> list[Edge]:
+    """Every verified edge among `fingerprints`: LSH buckets in a dict, `bucket_edges` in each
+    bucket that holds a segment of this run and another, each pair verified once, one edge per pair.
+
+    Why in one place rather than a shuffle by band key: emitting every fingerprint once per band
+    (32 copies, shingles included) made the band shuffle the largest PCollection of a run, in
+    elements (Beam's per-element cost) and in memory; the fingerprints of a run fit in one process.
+    """
+    buckets: dict[int, list[Fingerprint]] = {}
+    for found in fingerprints:
+        for band in found.bands:
+            buckets.setdefault(band, []).append(found)
+    verified: dict[tuple[str, str], float | None] = {}
+    edges: dict[tuple[str, str], Edge] = {}
+    for members in buckets.values():
+        if len(members) < 2 or all(m.from_index for m in members):
+            continue
+        for edge in bucket_edges(members, config, verified):
+            edges.setdefault((edge.later, edge.earlier), edge)
+    return [edges[pair] for pair in sorted(edges)]
 
 
 def resolve_clusters(edges: Iterable[Edge]) -> dict[str, tuple[str, float]]:

@@ -3,9 +3,9 @@
 1. Fingerprint: each eligible segment gets its shingle hashes and LSH band keys.
 2. Exact: segments of this run and the index of earlier runs are grouped by content hash
    (CoGroupByKey); an indexed copy is always canonical, else the earliest copy of this run.
-3. Near: exact-canonical segments and indexed fingerprints are grouped by LSH band key
-   (GroupByKey, parallel per band bucket); candidates are verified on their shingle sets; the
-   verified edges (few: one per copy) are resolved to clusters whose root is the earliest member.
+3. Near: the fingerprints of exact-canonical segments and of the index are collected per window
+   (CombineGlobally) and bucketed by LSH band key in one process; candidates are verified on their
+   shingle sets, and the verified edges (few: one per copy) are resolved to clusters.
 4. Merge: a near-duplicate points at its cluster root; exact copies of it are re-pointed there too,
    so `duplicate_of` always names a canonical segment.
 """
@@ -20,11 +20,10 @@ from apache_beam.metrics import Metrics
 
 from transforms.dedup.exact import pick_canonical
 from transforms.dedup.near import (
-    Edge,
     Fingerprint,
     NearDedupConfig,
-    bucket_edges,
     fingerprint,
+    near_edges,
     resolve_clusters,
 )
 from transforms.records import INDEX_ORDER, DedupVerdict, Segment, doc_id_of_segment
@@ -148,28 +147,16 @@ class Deduplicate(beam.PTransform):
                 exact | "CanonicalFingerprints" >> beam.FlatMap(current_fingerprint),
                 index | "IndexFingerprints" >> beam.FlatMap(index_fingerprint),
             ) | "AllFingerprints" >> beam.Flatten()
-        edges = (
-            fingerprints
-            | "ByBand" >> beam.FlatMap(lambda f: ((band, f) for band in f.bands))
-            | "GroupByBand" >> beam.GroupByKey()
-            | "VerifyBucket" >> beam.FlatMapTuple(lambda _, members: bucket_edges(members, config))
-            | "KeyEdge" >> beam.Map(lambda e: ((e.later, e.earlier), e))
-            | "DistinctEdges" >> beam.CombinePerKey(_first_edge)
-            | "DropKey" >> beam.Values()
-        )
-        # The verified edges are few (about one per copy): one worker resolves them per window.
+        # Fingerprints are one small element per canonical segment: one worker buckets and verifies
+        # them per window (`near_edges`), and resolves the verified edges (about one per copy).
         clusters = (
-            edges
-            | "CollectEdges" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
-            | "Clusters" >> beam.Map(resolve_clusters)
+            fingerprints
+            | "CollectFingerprints"
+            >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
+            | "Clusters" >> beam.Map(lambda prints: resolve_clusters(near_edges(prints, config)))
         )
         final = exact | "ApplyClusters" >> beam.Map(
             apply_clusters, beam.pvalue.AsSingleton(clusters, default_value={})
         )
         passed = short | "NotEligible" >> beam.Map(lambda s: (s, DedupVerdict(s.segment_id, False)))
         return (final, passed) | "Merge" >> beam.Flatten() | "Count" >> beam.ParDo(_CountVerdicts())
-
-
-def _first_edge(edges: Iterable[Edge]) -> Edge:
-    """The same pair found in several band buckets is one edge (they carry the same similarity)."""
-    return min(edges, key=lambda e: (-e.similarity, e.later, e.earlier))
