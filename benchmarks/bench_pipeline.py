@@ -618,6 +618,9 @@ def main() -> None:
         report["profile"] = profile(corpus, work, args.profile_mode)
         print(f"\nprofile: {json.dumps(report['profile'], indent=2)}", flush=True)
     print_table(results)
+    report["scaling"] = scaling(results)
+    for name, factors in report["scaling"].items():
+        print(f"scaling {name}: {json.dumps(factors)}")
     if args.json_out:
         args.json_out.write_text(json.dumps(report, indent=2))
 
@@ -641,6 +644,23 @@ def print_table(results: list[dict]) -> None:
                 f"{run.get('ratio', '-')} | {run.get('docs_per_s', '-')} | {run['max_rss_mb']:.0f} | "
                 f"{run['tree_rss_mb']:.0f} ({bare.get('tree_rss_mb', 0):.0f}) |"
             )
+
+
+def scaling(results: list[dict]) -> dict[str, dict[str, float]]:
+    """Wall time at the largest size over the smallest, per duplicate share and run kind (the issue's
+    1k -> 10k bound is 10.5x for the pipeline; the bare anchor's own factor is printed beside it)."""
+    out: dict[str, dict[str, float]] = {}
+    for dup in sorted({row["dup"] for row in results}):
+        rows = sorted((row for row in results if row["dup"] == dup), key=lambda row: row["docs"])
+        if len(rows) < 2:
+            continue
+        small, large = rows[0], rows[-1]
+        name = f"{small['docs']}->{large['docs']} docs, {dup}% dup"
+        out[name] = {"documents": large["docs"] / small["docs"]}
+        for kind in ("bare", "multi", "single"):
+            if kind in small and kind in large:
+                out[name][kind] = round(large[kind]["wall"] / small[kind]["wall"], 2)
+    return out
 
 
 if __name__ == "__main__":

@@ -54,16 +54,22 @@ def _document_rows(item: AssembledDocument, config: RunConfig) -> Iterator[tuple
         yield "segments", {**row, "pub_month": month}
 
 
-def _ner_inputs(item: AssembledDocument, language: str) -> Iterator[NerInput]:
-    """Canonical segments of `language` (the model's): duplicates and other languages skip NER."""
+def _ner_inputs(item: AssembledDocument, language: str) -> Iterator[tuple[NerInput, ...]]:
+    """The document's canonical segments of `language` (the model's), as one element (none if
+    there are none): duplicates and other languages skip NER."""
     skipped = Metrics.counter("newsbeam", "ner_skipped_other_language")
+    inputs = []
     for segment, verdict, lang in zip(item.segments, item.verdicts, item.languages, strict=True):
         if verdict.is_duplicate:
             continue
         if lang != language:
             skipped.inc()
             continue
-        yield NerInput(segment.doc_id, segment.segment_id, segment.start_char, segment.text, item.pub_month)
+        inputs.append(
+            NerInput(segment.doc_id, segment.segment_id, segment.start_char, segment.text, item.pub_month)
+        )
+    if inputs:
+        yield tuple(inputs)
 
 
 def _rejected_row(rejected: Rejected, config: RunConfig) -> tuple[str, dict]:

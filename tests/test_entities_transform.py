@@ -24,7 +24,7 @@ from apache_beam.testing.util import assert_that
 
 from schemas.tables import TABLES
 from transforms.assemble import AssembledDocument, assemble
-from transforms.entities.ner import NerInput, RecognizeEntities
+from transforms.entities.ner import NerInput, RecognizeEntities, document_mentions, find_mentions, load_model
 from transforms.entities.transform import ResolveEntities, decode_key_stats, encode_key_stats, run_on_offset
 from transforms.read import parse_document
 from transforms.records import DedupVerdict
@@ -52,11 +52,14 @@ def _assembled(path: Path) -> AssembledDocument:
     return assemble(doc, [(seg, DedupVerdict(seg.segment_id, False)) for seg in segments])
 
 
-def _ner_inputs(items: list[AssembledDocument]) -> list[NerInput]:
+def _ner_inputs(items: list[AssembledDocument]) -> list[tuple[NerInput, ...]]:
+    """One element per document: its canonical segments (RecognizeEntities works per document)."""
     return [
-        NerInput(seg.doc_id, seg.segment_id, seg.start_char, seg.text, item.pub_month)
+        tuple(
+            NerInput(seg.doc_id, seg.segment_id, seg.start_char, seg.text, item.pub_month)
+            for seg in item.canonical_segments()
+        )
         for item in items
-        for seg in item.canonical_segments()
     ]
 
 
@@ -181,6 +184,20 @@ def check_second_run(rows: Rows, first: Rows, single: Rows) -> None:
 
 
 # ------------------------------------------------------------------------------------------- tests
+def test_document_mentions_are_the_per_segment_mentions_grouped_by_document() -> None:
+    """One nlp.pipe over several documents' segments gives each document exactly the mentions its
+    segments give one by one, in order; a document without any mention emits nothing."""
+    nlp = load_model(MODEL)
+    documents = [doc for doc in _ner_inputs([_assembled(p) for p in SEEDS[:3]]) if doc]
+    quiet = (NerInput("quiet", "quiet-p0000-s0000", 0, "il pleuvait et rien ne bougeait.", None),)
+    batch = [documents[0], quiet, *documents[1:]]
+    found = list(document_mentions(nlp, batch))
+    expected = [tuple(find_mentions(nlp, document)) for document in documents]
+    assert found == [m for m in expected if m]
+    assert all(len({m.doc_id for m in mentions}) == 1 for mentions in found)
+    assert sum(map(len, found)) > 20  # the seeds do have entities
+
+
 def test_run_on_span_is_cut_at_inner_title():
     assert run_on_offset("Mohammed El-Sheikhy Le maréchal Khalifa Haftar") == len(
         "Mohammed El-Sheikhy Le maréchal "

@@ -144,7 +144,7 @@ def _join(element: tuple[str, dict[str, list]]) -> Iterator[AssembledDocument]:
     _, grouped = element
     docs = list(grouped["doc"])
     if docs:  # doc_id hashes path and body: one document per id
-        yield assemble(docs[0], grouped["segments"])
+        yield assemble(docs[0], [pair for pairs in grouped["segments"] for pair in pairs])
 
 
 class AssembleDocuments(beam.PTransform):
@@ -153,7 +153,13 @@ class AssembleDocuments(beam.PTransform):
     def expand(self, inputs: tuple[beam.PCollection, beam.PCollection]) -> beam.PCollection:
         docs, pairs = inputs
         keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (d.doc_id, d))
-        keyed_pairs = pairs | "KeySegments" >> beam.Map(lambda p: (p[0].doc_id, p))
+        # Lists per document before the join: Beam lifts the combine, so each bundle ships one
+        # element per document it saw instead of one per segment.
+        keyed_pairs = (
+            pairs
+            | "KeySegments" >> beam.Map(lambda p: (p[0].doc_id, p))
+            | "PerDocument" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
+        )
         return (
             {"doc": keyed_docs, "segments": keyed_pairs}
             | "JoinOnDocId" >> beam.CoGroupByKey()

@@ -20,7 +20,9 @@ from transforms.entities.language import detect_language, majority_language
 #: sentence without the statistical detector.
 _FRENCH_ONLY = frozenset((
     "les", "des", "du", "et", "est", "une", "qui", "dans", "pour", "sur", "aux", "cette", "avec",
-    "sont", "ont", "été", "leur", "leurs", "mais", "selon",
+    "sont", "ont", "été", "leur", "leurs", "mais", "selon", "était", "avait", "depuis", "dont",
+    "aussi", "elle", "ils", "nous", "vous", "chez", "sous", "après", "très", "où", "ces", "ses",
+    "au", "à", "lors", "déjà", "ainsi", "pas", "puis",
 ))  # fmt: skip
 _ENGLISH_ONLY = frozenset((
     "the", "and", "of", "to", "is", "that", "with", "was", "were", "this", "from", "have", "has",

@@ -253,7 +253,9 @@ class WriteTables(beam.PTransform):
         return (
             rows
             | "KeyByFile" >> beam.Map(_key)
-            | "GroupByFile" >> beam.GroupByKey()
+            # A combine, not a GroupByKey: Beam lifts it, so each bundle ships one list of rows per
+            # file instead of every row as its own element (the largest stream of a run).
+            | "GroupByFile" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
             | "WriteTemp" >> beam.ParDo(_WriteGroup(output_dir, run_id))
             # Finalize waits for every file of the run (batch) or of the window (streaming).
             | "AllWritten" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()

@@ -92,6 +92,14 @@ def apply_clusters(
     return pair
 
 
+def apply_document_clusters(
+    element: tuple[str, list[tuple[Segment, DedupVerdict]]], clusters: dict[str, tuple[str, float]]
+) -> Iterator[tuple[Segment, DedupVerdict]]:
+    """`apply_clusters` to each (segment, verdict) of one document."""
+    for pair in element[1]:
+        yield apply_clusters(pair, clusters)
+
+
 class _CountVerdicts(beam.DoFn):
     def __init__(self) -> None:
         self._exact = Metrics.counter("newsbeam", "duplicates_exact")
@@ -155,8 +163,14 @@ class Deduplicate(beam.PTransform):
             >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
             | "Clusters" >> beam.Map(lambda prints: resolve_clusters(near_edges(prints, config)))
         )
-        final = exact | "ApplyClusters" >> beam.Map(
-            apply_clusters, beam.pvalue.AsSingleton(clusters, default_value={})
+        # The verdicts wait for the clusters (a side input); grouped per document while they wait,
+        # so the runner buffers one element per document rather than one per segment.
+        final = (
+            exact
+            | "ByDocument" >> beam.Map(lambda pair: (pair[0].doc_id, pair))
+            | "PerDocument" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
+            | "ApplyClusters"
+            >> beam.FlatMap(apply_document_clusters, beam.pvalue.AsSingleton(clusters, default_value={}))
         )
         passed = short | "NotEligible" >> beam.Map(lambda s: (s, DedupVerdict(s.segment_id, False)))
         return (final, passed) | "Merge" >> beam.Flatten() | "Count" >> beam.ParDo(_CountVerdicts())

@@ -152,7 +152,7 @@ def resolve_document(element: tuple[str, dict[str, Iterable]]) -> Iterator[Docum
     from the same documents) is still resolved, without body context or date, rather than lost.
     """
     doc_id, grouped = element
-    raw = list(grouped["mentions"])
+    raw = [mention for mentions in grouped["mentions"] for mention in mentions]
     if not raw:
         return
     docs: list[AssembledDocument] = sorted(grouped["docs"], key=lambda item: item.doc.source)
@@ -358,8 +358,8 @@ def _key_document(item: AssembledDocument) -> tuple[str, AssembledDocument]:
     return item.doc.doc_id, item
 
 
-def _key_mention(mention: RawMention) -> tuple[str, RawMention]:
-    return mention.doc_id, mention
+def _key_mentions(mentions: tuple[RawMention, ...]) -> tuple[str, tuple[RawMention, ...]]:
+    return mentions[0].doc_id, mentions
 
 
 def _build_with_history(run: EntityStats, history: EntityStats) -> EntityIndex:
@@ -392,7 +392,7 @@ class ResolveEntities(beam.PTransform):
         resolved = (
             {
                 "docs": docs | "KeyDocs" >> beam.Map(_key_document),
-                "mentions": mentions | "KeyMentions" >> beam.Map(_key_mention),
+                "mentions": mentions | "KeyMentions" >> beam.Map(_key_mentions),
             }
             | "JoinOnDocId" >> beam.CoGroupByKey()
             | "ResolveWithinDocument" >> beam.FlatMap(resolve_document)
