@@ -147,21 +147,29 @@ def _join(element: tuple[str, dict[str, list]]) -> Iterator[AssembledDocument]:
         yield assemble(docs[0], [pair for pairs in grouped["segments"] for pair in pairs])
 
 
+class PairsPerDocument(beam.PTransform):
+    """(Segment, DedupVerdict) pairs -> (doc_id, [pairs]): lists per document, possibly several.
+
+    A combine, not a GroupByKey: Beam lifts it, so each bundle ships one element per document it
+    saw instead of one per segment (a consumer flattens the lists of one doc_id).
+    """
+
+    def expand(self, pairs: beam.PCollection) -> beam.PCollection:
+        return (
+            pairs
+            | "KeyByDocument" >> beam.Map(lambda pair: (pair[0].doc_id, pair))
+            | "ListPerDocument" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
+        )
+
+
 class AssembleDocuments(beam.PTransform):
     """(Document, (Segment, DedupVerdict)) -> AssembledDocument, joined on doc_id."""
 
     def expand(self, inputs: tuple[beam.PCollection, beam.PCollection]) -> beam.PCollection:
         docs, pairs = inputs
         keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (d.doc_id, d))
-        # Lists per document before the join: Beam lifts the combine, so each bundle ships one
-        # element per document it saw instead of one per segment.
-        keyed_pairs = (
-            pairs
-            | "KeySegments" >> beam.Map(lambda p: (p[0].doc_id, p))
-            | "PerDocument" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
-        )
         return (
-            {"doc": keyed_docs, "segments": keyed_pairs}
+            {"doc": keyed_docs, "segments": pairs | "PerDocument" >> PairsPerDocument()}
             | "JoinOnDocId" >> beam.CoGroupByKey()
             | "Assemble" >> beam.FlatMap(_join)
         )

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from transforms.assemble import PairsPerDocument
 from transforms.dedup.exact import pick_canonical
 from transforms.dedup.near import (
     Fingerprint,
@@ -178,8 +179,7 @@ class Deduplicate(beam.PTransform):
         # so the runner buffers one element per document rather than one per segment.
         final = (
             exact
-            | "ByDocument" >> beam.Map(lambda pair: (pair[0].doc_id, pair))
-            | "PerDocument" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
+            | "PerDocument" >> PairsPerDocument()
             | "ApplyClusters"
             >> beam.FlatMap(apply_document_clusters, beam.pvalue.AsSingleton(clusters, default_value={}))
         )
