@@ -148,6 +148,7 @@ def bucket_edges(
     buckets: a true copy shares most of its 32 bands with its original, and one check is enough.
     """
     ordered = sorted(members, key=lambda f: (f.order_key, f.segment_id))
+    scores = {} if verified is None else verified
     edges = []
     for j, later in enumerate(ordered):
         if later.from_index:
@@ -155,13 +156,10 @@ def bucket_edges(
         for earlier in ordered[max(0, j - config.max_compare) : j]:
             if later.supersedes and doc_id_of_segment(earlier.segment_id) == later.supersedes:
                 continue  # a new revision does not copy its own previous revision
-            if verified is None:
-                score = verified_similarity(later, earlier, config)
-            else:
-                pair = (later.segment_id, earlier.segment_id)
-                if pair not in verified:
-                    verified[pair] = verified_similarity(later, earlier, config)
-                score = verified[pair]
+            pair = (later.segment_id, earlier.segment_id)
+            if pair not in scores:
+                scores[pair] = verified_similarity(later, earlier, config)
+            score = scores[pair]
             if score is not None:
                 edges.append(
                     Edge(later.segment_id, later.order_key, earlier.segment_id, earlier.order_key, score)
