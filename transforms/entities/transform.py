@@ -29,6 +29,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -358,7 +359,10 @@ def _key_document(item: AssembledDocument) -> tuple[str, AssembledDocument]:
     return item.doc.doc_id, item
 
 
-def _key_mentions(mentions: tuple[RawMention, ...]) -> tuple[str, tuple[RawMention, ...]]:
+def _key_mentions(mentions: tuple[RawMention, ...]) -> tuple[str, Any]:
+    """Keyed by doc_id. The value is hinted Any on purpose: with `tuple[RawMention, ...]` Beam infers a
+    tuple coder for this side of the join only, and the join's Flatten then decodes it with the other
+    side's coder (garbage, then runaway memory: seen in multi_threading mode)."""
     return mentions[0].doc_id, mentions
 
 
