@@ -32,7 +32,7 @@ def test_fast_path_never_contradicts_lingua_on_real_news() -> None:
         if quick is not None:
             decided += 1
             assert detect_language(text) in (quick, None), text
-    assert decided > 0.6 * total  # it does take most of the work off lingua
+    assert decided > 0.7 * total  # it does take most of the work off lingua (75 % here)
 
 
 @pytest.mark.parametrize(

@@ -35,11 +35,13 @@ def quick_language(text: str) -> str | None:
     """'fr' or 'en' when the sentence's function words leave no doubt, else None (ask lingua).
 
     Why: lingua costs about 0.4 ms a sentence, 7 % of a run in the profile; most news sentences
-    are settled by three unambiguous function words.
+    are settled by two unambiguous function words. Two, not three: on 3,472 sentences (seeds,
+    French TimeBank, benchmark corpus) the 521 with exactly two French-only words and no English
+    one were all French or undecided for lingua too, and this sends 10 % instead of 25 % to lingua.
     """
     words = {w.casefold() for w in _WORDS.findall(text)}
     french, english = len(words & _FRENCH_ONLY), len(words & _ENGLISH_ONLY)
-    if french >= 3 and not english:
+    if french >= 2 and not english:
         return "fr"
     if english >= 3 and not french:
         return "en"

@@ -49,6 +49,7 @@ from transforms.entities.cluster import (
 )
 from transforms.entities.names import TITLES
 from transforms.entities.ner import RawMention
+from transforms.records import cheap_pickle
 
 CONTEXT_CHARS = 40  # text kept on each side of a mention for title and acronym-definition detection
 STATE_TABLE = "state_entity_names"
@@ -146,6 +147,27 @@ def document_mentions(raw: Iterable[RawMention], body: str | None) -> list[tuple
     return out
 
 
+@cheap_pickle
+@dataclass(frozen=True, slots=True)
+class DocumentContext:
+    """What per-document resolution needs of a document: its body (mention contexts, acronym
+    definitions), publication date and month, and source (to order duplicates of a doc_id).
+
+    Why not the AssembledDocument: it also carries every segment (text, fingerprint, verdict), and
+    whatever enters the join is encoded and decoded once more; this is about half the bytes.
+    """
+
+    source: str
+    text: str
+    pub_date: dt.date | None
+    pub_month: str | None
+
+
+def document_context(item: AssembledDocument) -> DocumentContext:
+    """The document as entity resolution needs it."""
+    return DocumentContext(item.doc.source, item.doc.text, item.doc.pub_date, item.pub_month)
+
+
 def resolve_document(element: tuple[str, dict[str, Iterable]]) -> Iterator[DocumentEntities]:
     """CoGroupByKey result -> the document's resolved mentions (nothing for a document without any).
 
@@ -156,15 +178,15 @@ def resolve_document(element: tuple[str, dict[str, Iterable]]) -> Iterator[Docum
     raw = [mention for mentions in grouped["mentions"] for mention in mentions]
     if not raw:
         return
-    docs: list[AssembledDocument] = sorted(grouped["docs"], key=lambda item: item.doc.source)
-    item = docs[0] if docs else None
-    body = item.doc.text if item else None
+    docs: list[DocumentContext] = sorted(grouped["docs"], key=lambda context: context.source)
+    context = docs[0] if docs else None
+    body = context.text if context else None
     pairs = document_mentions(raw, body)
     resolved = resolve_within_document([m for _, m in pairs], body)
     yield DocumentEntities(
         doc_id=doc_id,
-        pub_date=item.doc.pub_date if item else None,
-        pub_month=item.pub_month if item else raw[0].pub_month,
+        pub_date=context.pub_date if context else None,
+        pub_month=context.pub_month if context else raw[0].pub_month,
         mentions=tuple((r, rm) for (r, _), rm in zip(pairs, resolved, strict=True)),
     )
 
@@ -355,14 +377,16 @@ def entity_rows(doc: DocumentEntities, entity_index: EntityIndex) -> Iterator[tu
 
 
 # ------------------------------------------------------------------------------------------ transform
-def _key_document(item: AssembledDocument) -> tuple[str, AssembledDocument]:
-    return item.doc.doc_id, item
+# Both sides of the join are hinted `tuple[str, Any]` on purpose: with a specific value hint (e.g.
+# `tuple[RawMention, ...]`) Beam infers a tuple coder for that side only, and the join's Flatten then
+# decodes it with the other side's coder (garbage, then runaway memory: seen in multi_threading mode).
+def _key_document(item: AssembledDocument) -> tuple[str, Any]:
+    """(doc_id, DocumentContext): only what resolution reads crosses the join."""
+    return item.doc.doc_id, document_context(item)
 
 
 def _key_mentions(mentions: tuple[RawMention, ...]) -> tuple[str, Any]:
-    """Keyed by doc_id. The value is hinted Any on purpose: with `tuple[RawMention, ...]` Beam infers a
-    tuple coder for this side of the join only, and the join's Flatten then decodes it with the other
-    side's coder (garbage, then runaway memory: seen in multi_threading mode)."""
+    """(doc_id, the document's mentions)."""
     return mentions[0].doc_id, mentions
 
 
