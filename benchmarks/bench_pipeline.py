@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
 import random
 import re
 import shutil
@@ -39,6 +40,8 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from stages import stage_times
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -453,12 +456,22 @@ MODE_ARGS = {
 
 
 def run_pipeline(corpus: Path, work: Path, mode: str) -> dict:
+    """One `newsbeam run`; with its wall time per fused stage (benchmarks/stages.py), largest first."""
     out = work / f"out-{corpus.name}-{mode}"
     if out.exists():
         shutil.rmtree(out)
     log = work / f"run-{corpus.name}-{mode}.log"
+    stage_log = work / f"stages-{corpus.name}-{mode}.log"
+    stage_log.unlink(missing_ok=True)
     cmd = [NEWSBEAM, "run", "--input", f"{corpus}/*.txt", "--output", str(out), "--json", *MODE_ARGS[mode]]
-    result = measure(cmd, log)
+    os.environ["NEWSBEAM_STAGE_LOG"] = str(stage_log)
+    try:
+        result = measure(cmd, log)
+    finally:
+        del os.environ["NEWSBEAM_STAGE_LOG"]
+    if stage_log.exists():
+        with stage_log.open(encoding="utf-8") as handle:
+            result["stages"] = [[label, round(seconds, 1)] for label, seconds in stage_times(handle)[:12]]
     manifest = json.loads(log.read_text())  # --json: stdout is the manifest, logs go to log.err
     counts = manifest.get("counters", {})
     result["counters"] = {

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
+
+#: The DirectRunner (Beam's FnApiRunner) logs each fused stage it starts here, at DEBUG.
+STAGE_LOGGER = "apache_beam.runners.portability.fn_api_runner.fn_runner.run_bundle"
+#: A file to append stage start times to (benchmarks/stages.py sums them); unset: none are kept.
+STAGE_LOG_ENV = "NEWSBEAM_STAGE_LOG"
 
 
 def _hang_up(exc: BaseException | None) -> bool:
@@ -46,3 +52,29 @@ def quiet_logging(verbose: bool) -> None:
     if not verbose:
         logging.getLogger("apache_beam").setLevel(logging.WARNING)
         threading.excepthook = _quiet_hang_ups
+    log_stages()
+
+
+def log_stages() -> None:
+    """With $NEWSBEAM_STAGE_LOG set, append `<unix time> <message>` for every fused stage the
+    DirectRunner starts and for every pipeline start and end (`stage_event`).
+
+    Why: py-spy tells which functions cost CPU, not how long each stage held the run (including
+    cores idle on a stage that runs on one worker); benchmarks/stages.py turns this into seconds
+    per stage. Beam writes the stage names itself; we only keep its DEBUG records of that logger.
+    """
+    path = os.environ.get(STAGE_LOG_ENV)
+    logger = logging.getLogger(STAGE_LOGGER)
+    if not path or any(getattr(h, "newsbeam_stages", False) for h in logger.handlers):
+        return
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(created).3f %(message)s"))
+    handler.newsbeam_stages = True  # type: ignore[attr-defined]
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False
+
+
+def stage_event(message: str) -> None:
+    """A marker in the stage log (no-op unless `log_stages` attached a file)."""
+    logging.getLogger(STAGE_LOGGER).debug(message)
