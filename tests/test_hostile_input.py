@@ -97,7 +97,7 @@ CASES: dict[str, tuple[bytes, tuple[str, str, str]]] = {
     "truncated.txt.gz": (_truncated_gzip(2_000), ("rejected", "unreadable", r"EOFError: .*end-of-stream")),
     # Beam's own gzip reader would return the first half of this one as if it were the whole article.
     "truncated_big.txt.gz": (_truncated_gzip(500_000), ("rejected", "unreadable", r"EOFError")),
-    "valid.txt.gz": (gzip.compress(FRENCH_LATIN1.encode()), ("doc", "utf-8", FRENCH_LATIN1)),
+    "valid.txt.gz": (gzip.compress(FRENCH_LATIN1.encode(), mtime=0), ("doc", "utf-8", FRENCH_LATIN1)),
     "bad_month.txt": (b" date 2019-13 Un article.", ("rejected", "invalid_header_date", r"2019-13")),
     "traversal.txt": (b" date ../../etc Un article.", ("rejected", "invalid_header_date", r"\.\./\.\./etc")),
     "long_sentence.txt": (LONG_SENTENCE.encode(), ("doc", "utf-8", LONG_SENTENCE)),
@@ -285,7 +285,7 @@ def test_decode_accepts(data: bytes, expected: tuple[str, str]) -> None:
     [
         (b"\x89PNG\r\n\x1a\n....", "binary_content", "png"),
         (b"PK\x03\x04....", "binary_content", "zip"),
-        (gzip.compress(b"Bonjour."), "binary_content", "gzip"),
+        (gzip.compress(b"Bonjour.", mtime=0), "binary_content", "gzip"),  # mtime=0: same id everywhere
         (b"%PDF-1.7\n...", "binary_content", "pdf"),
         (b"\xff\xd8\xff\xe0\x00\x10JFIF", "binary_content", "jpeg"),
         (b"texte\x00texte", "binary_content", "NUL byte at offset 5"),
