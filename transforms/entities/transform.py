@@ -154,7 +154,8 @@ class DocumentContext:
     definitions), publication date and month, and source (to order duplicates of a doc_id).
 
     Why not the AssembledDocument: it also carries every segment (text, fingerprint, verdict), and
-    whatever enters the join is encoded and decoded once more; this is about half the bytes.
+    whatever enters the join is encoded and decoded once more; this is about a fifth of the bytes
+    (3.4 KB against 16 KB per document of the benchmark corpus).
     """
 
     source: str
