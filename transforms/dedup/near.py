@@ -111,8 +111,9 @@ def similarity(a: Sequence[int], b: Sequence[int]) -> tuple[float, float]:
     """(Jaccard, containment of the smaller set in the larger) of two sorted shingle-hash sets."""
     if not a or not b:
         return 0.0, 0.0
-    left, right = np.asarray(a, dtype=np.uint32), np.asarray(b, dtype=np.uint32)
-    common = len(np.intersect1d(left, right, assume_unique=True))
+    # A set intersection, not numpy's intersect1d: on ~25 hashes it is ~10x cheaper, and near_edges
+    # verifies ~400k candidate pairs per 100k fingerprints of generated news (cProfile: 9 of 23 s).
+    common = len(set(a).intersection(b))
     return common / (len(a) + len(b) - common), common / min(len(a), len(b))
 
 
