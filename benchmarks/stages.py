@@ -17,9 +17,9 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 
+from pipeline.logs import PIPELINE_END, PIPELINE_START
+
 STAGE = "Running bundle for stage "
-PIPELINE_START = "newsbeam: pipeline start"
-PIPELINE_END = "newsbeam: pipeline end"
 
 _NAME = re.compile(r"(?:ref_AppliedPTransform_)?([A-Za-z][\w\[\]/-]*)")
 _BEAM_PARTS = ("ref_PCollection", "Impulse")

@@ -10,6 +10,9 @@ import threading
 STAGE_LOGGER = "apache_beam.runners.portability.fn_api_runner.fn_runner.run_bundle"
 #: A file to append stage start times to (benchmarks/stages.py sums them); unset: none are kept.
 STAGE_LOG_ENV = "NEWSBEAM_STAGE_LOG"
+#: Markers `pipeline.runner` writes around each pipeline run (benchmarks/stages.py reads them).
+PIPELINE_START = "newsbeam: pipeline start"
+PIPELINE_END = "newsbeam: pipeline end"
 
 
 def _hang_up(exc: BaseException | None) -> bool:

@@ -178,12 +178,12 @@ def _run_one(config, beam_args: Sequence[str]) -> dict[str, int]:  # config: pip
     import apache_beam as beam
 
     from pipeline.build import build
-    from pipeline.logs import stage_event
+    from pipeline.logs import PIPELINE_END, PIPELINE_START, stage_event
 
     pipeline = beam.Pipeline(options=beam_options(beam_args, config.expected_documents))
     build(pipeline, config)
-    stage_event("newsbeam: pipeline start")  # markers for benchmarks/stages.py
+    stage_event(PIPELINE_START)  # markers for benchmarks/stages.py
     result = pipeline.run()
     result.wait_until_finish()
-    stage_event("newsbeam: pipeline end")
+    stage_event(PIPELINE_END)
     return counters(result)
