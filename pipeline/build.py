@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -10,16 +11,23 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from pipeline.progress import ReportProgress
-from transforms.assemble import AssembledDocument, AssembleDocuments, document_row, segment_rows
-from transforms.dates import ExtractDates, InferPubDates
-from transforms.dedup import Deduplicate, NearDedupConfig
+from transforms.assemble import AssembledDocument, document_row, segment_rows
+from transforms.dates import InferPubDates
+from transforms.dates.transform import date_rows
+from transforms.dedup import NearDedupConfig
+from transforms.dedup.documents import (
+    DeduplicateDocuments,
+    SegmentedDocument,
+    count_verdicts,
+    segment_document_for_dedup,
+    verdicts_for,
+)
 from transforms.dedup.index import ReadState, SkipIngested, state_rows, within_horizon
-from transforms.entities.ner import NerInput, RecognizeEntities
+from transforms.enrich import ENTITIES, EnrichDocuments, model_language
 from transforms.entities.transform import ResolveEntities
-from transforms.language import DetectLanguages
 from transforms.read import ReadConfig, ReadDocuments
-from transforms.records import Rejected
-from transforms.segment import SegmentConfig, SegmentDocuments
+from transforms.records import DedupVerdict, Document, Rejected
+from transforms.segment import SegmentConfig
 from transforms.write import WriteTables
 
 
@@ -41,52 +49,51 @@ class RunConfig:
     progress: bool = True
 
 
-def model_language(model: str) -> str:
-    """Language of a spaCy pipeline from its package name (`fr_core_news_md` -> `fr`)."""
-    return model.split("_", 1)[0]
-
-
 def _document_rows(item: AssembledDocument, config: RunConfig) -> Iterator[tuple[str, dict]]:
+    """Every per-document row of an enriched document: documents, segments, dates, and the state
+    that marks it ingested (`_state/documents`, and its canonical segments for later runs' dedup)."""
     month = item.pub_month
     yield "documents", {**document_row(item, config.ingested_at, config.run_id), "pub_month": month}
     ner_models = {model_language(m): m for m in config.spacy_models}
     for row in segment_rows(item, ner_models):
         yield "segments", {**row, "pub_month": month}
+    dates = date_rows(item)
+    Metrics.counter("newsbeam", "dates").inc(len(dates))
+    for row in dates:
+        yield "dates", {**row, "pub_month": month}
+    yield from state_rows(item, config.run_id)
 
 
-def _ner_inputs(item: AssembledDocument, language: str) -> Iterator[tuple[NerInput, ...]]:
-    """The document's canonical segments of `language` (the model's), as one element (none if
-    there are none): duplicates and other languages skip NER."""
-    skipped = Metrics.counter("newsbeam", "ner_skipped_other_language")
-    inputs = []
-    for segment, verdict, lang in zip(item.segments, item.verdicts, item.languages, strict=True):
-        if verdict.is_duplicate:
-            continue
-        if lang != language:
-            skipped.inc()
-            continue
-        inputs.append(
-            NerInput(segment.doc_id, segment.segment_id, segment.start_char, segment.text, item.pub_month)
-        )
-    if inputs:
-        yield tuple(inputs)
+def _rejected_row(rejected: Rejected, config: RunConfig) -> tuple[str, list[dict]]:
+    return "rejected", [
+        {
+            "source": rejected.source,
+            "reason": rejected.reason,
+            "detail": rejected.detail,
+            "size_bytes": rejected.size_bytes,
+            "rejected_at": config.ingested_at,
+            "run_id": config.run_id,
+        }
+    ]
 
 
-def _rejected_row(rejected: Rejected, config: RunConfig) -> tuple[str, dict]:
-    return "rejected", {
-        "source": rejected.source,
-        "reason": rejected.reason,
-        "detail": rejected.detail,
-        "size_bytes": rejected.size_bytes,
-        "rejected_at": config.ingested_at,
-        "run_id": config.run_id,
-    }
+def assemble_with_verdicts(
+    element: SegmentedDocument, duplicates: dict[str, DedupVerdict]
+) -> AssembledDocument:
+    """A segmented document with its verdicts (from the run's duplicate dict, a side input)."""
+    doc, segments = element
+    verdicts = verdicts_for(segments, duplicates)
+    count_verdicts(verdicts)
+    return AssembledDocument(doc=doc, segments=segments, verdicts=verdicts)
 
 
 def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
-    """Add the whole batch graph to `pipeline`; returns the PCollection of finalized files."""
+    """Add the whole batch graph to `pipeline`; returns the PCollection of finalized files.
+
+    A document keeps its segments from reading to writing: the run's duplicates are decided in one
+    global combine (`DeduplicateDocuments`) and reach the documents as a side input.
+    """
     read = pipeline | "Read" >> ReadDocuments(config.inputs, config.read)
-    docs = read.documents | "SkipIngested" >> SkipIngested(config.output)
     cutoff = None
     if config.index_horizon_days is not None:
         cutoff = (config.ingested_at - dt.timedelta(days=config.index_horizon_days)).date()
@@ -95,34 +102,38 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
         | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
         | "IndexHorizon" >> beam.Filter(within_horizon, cutoff)
     )
-    return enrich_and_write(docs, read.rejected, config, Deduplicate(config.near, index))
+    segmented = (
+        read.documents
+        | "SkipIngested" >> SkipIngested(config.output)
+        | "PubDate" >> InferPubDates()
+        | "Segment" >> beam.Map(_segment, config)
+    )
+    duplicates = segmented | "Dedup" >> DeduplicateDocuments(config.near, index)
+    assembled = segmented | "Assemble" >> beam.Map(
+        assemble_with_verdicts, beam.pvalue.AsSingleton(duplicates, default_value={})
+    )
+    return enrich_and_write(assembled, read.rejected, config)
+
+
+def _segment(doc: Document, config: RunConfig) -> SegmentedDocument:
+    segmented = segment_document_for_dedup(doc, config.segment, config.near)
+    Metrics.counter("newsbeam", "segments").inc(len(segmented[1]))
+    return segmented
 
 
 def enrich_and_write(
-    docs: beam.PCollection, rejected: beam.PCollection, config: RunConfig, dedup: beam.PTransform
+    assembled: beam.PCollection, rejected: beam.PCollection, config: RunConfig
 ) -> beam.PCollection:
-    """The stages shared by batch and streaming: from new documents to committed Parquet files."""
-    docs = docs | "PubDate" >> InferPubDates()
-    segments = docs | "Segment" >> SegmentDocuments(config.segment)
-    verdicts = segments | "Dedup" >> dedup
-    assembled = (docs, verdicts) | "Assemble" >> AssembleDocuments() | "Language" >> DetectLanguages()
+    """The stages shared by batch and streaming: from deduplicated documents to committed Parquet."""
     if config.progress:
         assembled = assembled | "Progress" >> beam.ParDo(ReportProgress(config.expected_documents))
-    new_state = assembled | "StateRows" >> beam.FlatMap(state_rows, config.run_id)
-
-    table_rows = assembled | "DocumentRows" >> beam.FlatMap(_document_rows, config)
-    date_rows = assembled | "Dates" >> ExtractDates() | "DateRows" >> beam.Map(lambda row: ("dates", row))
-    mentions = [
-        assembled
-        | f"NerInputs[{model}]" >> beam.FlatMap(_ner_inputs, model_language(model))
-        | f"Entities[{model}]" >> RecognizeEntities(model)
-        for model in config.spacy_models
-    ]
-    raw_mentions = mentions | "AllMentions" >> beam.Flatten()
-    entity_rows = (assembled, raw_mentions) | "Resolve" >> ResolveEntities(config.output, config.run_id)
+    enriched = assembled | "Enrich" >> EnrichDocuments(
+        config.spacy_models, functools.partial(_document_rows, config=config)
+    )
+    entity_rows = enriched[ENTITIES] | "Resolve" >> ResolveEntities(config.output, config.run_id)
     rejected_rows = rejected | "RejectedRows" >> beam.Map(_rejected_row, config)
     return (
-        (table_rows, date_rows, entity_rows, rejected_rows, new_state)
+        (enriched.rows, entity_rows, rejected_rows)
         | "AllRows" >> beam.Flatten()
         | "Write" >> WriteTables(config.output, config.run_id, config.shards_per_partition)
     )

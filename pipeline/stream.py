@@ -34,11 +34,14 @@ from pipeline.build import RunConfig, enrich_and_write
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
 from pipeline.runner import clean_stale_temporary, new_run_config
+from transforms.assemble import AssembleDocuments
+from transforms.dates import InferPubDates
 from transforms.dedup import Deduplicate
 from transforms.dedup.index import ReadState, against_history
 from transforms.dedup.stream import CrossWindowExactDedup
 from transforms.read import ParseFiles
 from transforms.records import Document
+from transforms.segment import SegmentDocuments
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,12 @@ def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamCo
     )
     rejected = parsed.rejected | "RejectedWindows" >> stream.windowing()
     index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
-    return enrich_and_write(docs, rejected, config, StreamDedup(config, stream, index))
+    # Streaming keeps the per-segment dedup: windows and Beam state decide (transforms/dedup/stream.py).
+    dated = docs | "PubDate" >> InferPubDates()
+    segments = dated | "Segment" >> SegmentDocuments(config.segment)
+    verdicts = segments | "Dedup" >> StreamDedup(config, stream, index)
+    assembled = (dated, verdicts) | "Assemble" >> AssembleDocuments()
+    return enrich_and_write(assembled, rejected, config)
 
 
 def run_watch(

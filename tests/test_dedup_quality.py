@@ -236,8 +236,8 @@ def _document(source: str, texts: list[str], pub_date: dt.date) -> Document:
     )
 
 
-def build_segments(items: list[Item], per_doc: int = 10) -> tuple[list[Segment], dict[str, str]]:
-    """Segments of the test documents and item key -> segment_id.
+def build_documents(items: list[Item], per_doc: int = 10) -> list[tuple[Document, list[Item]]]:
+    """The test documents, each with the items it holds (one sentence per paragraph).
 
     Originals go in early documents (earlier pub_date, sources sorting first); every copy and
     negative goes in later documents, shuffled, so no copy shares a document with its original.
@@ -246,15 +246,23 @@ def build_segments(items: list[Item], per_doc: int = 10) -> tuple[list[Segment],
     originals = [x for x in items if x.label == "original"]
     later = [x for x in items if x.label != "original"]
     rng.shuffle(later)
-    segments: list[Segment] = []
-    where: dict[str, str] = {}
+    documents = []
     for prefix, group, date in (("a-orig", originals, ORIGINAL_DATE), ("b-later", later, LATER_DATE)):
         for d, start in enumerate(range(0, len(group), per_doc)):
             chunk = group[start : start + per_doc]
-            doc_segments = segment_document(_document(f"{prefix}/{d:03d}.txt", [x.text for x in chunk], date))
-            assert [s.text for s in doc_segments] == [x.text for x in chunk]
-            segments.extend(doc_segments)
-            where.update((x.key, s.segment_id) for x, s in zip(chunk, doc_segments, strict=True))
+            documents.append((_document(f"{prefix}/{d:03d}.txt", [x.text for x in chunk], date), chunk))
+    return documents
+
+
+def build_segments(items: list[Item], per_doc: int = 10) -> tuple[list[Segment], dict[str, str]]:
+    """Segments of the test documents (`build_documents`) and item key -> segment_id."""
+    segments: list[Segment] = []
+    where: dict[str, str] = {}
+    for document, chunk in build_documents(items, per_doc):
+        doc_segments = segment_document(document)
+        assert [s.text for s in doc_segments] == [x.text for x in chunk]
+        segments.extend(doc_segments)
+        where.update((x.key, s.segment_id) for x, s in zip(chunk, doc_segments, strict=True))
     return segments, where
 
 

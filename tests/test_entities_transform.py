@@ -1,4 +1,5 @@
-"""ResolveEntities in a real Beam pipeline (spaCy NER on the seeds), within one run and across two runs.
+"""EnrichDocuments (spaCy NER on the seeds, resolution within each document) + ResolveEntities in a
+real Beam pipeline, within one run and across two runs.
 
 The matchers are module-level functions bound with ``functools.partial`` so they pickle like the
 transform's own functions; each one also saves the rows it saw, for the cross-run steps and for
@@ -24,7 +25,8 @@ from apache_beam.testing.util import assert_that
 
 from schemas.tables import TABLES
 from transforms.assemble import AssembledDocument, assemble
-from transforms.entities.ner import NerInput, RecognizeEntities, document_mentions, find_mentions, load_model
+from transforms.enrich import ENTITIES, EnrichDocuments
+from transforms.entities.ner import NerInput, document_mentions, find_mentions, load_model
 from transforms.entities.transform import ResolveEntities, decode_key_stats, encode_key_stats, run_on_offset
 from transforms.read import parse_document
 from transforms.records import DedupVerdict
@@ -53,7 +55,7 @@ def _assembled(path: Path) -> AssembledDocument:
 
 
 def _ner_inputs(items: list[AssembledDocument]) -> list[tuple[NerInput, ...]]:
-    """One element per document: its canonical segments (RecognizeEntities works per document)."""
+    """One element per document: its canonical segments (as the enrichment step batches them)."""
     return [
         tuple(
             NerInput(seg.doc_id, seg.segment_id, seg.start_char, seg.text, item.pub_month)
@@ -61,6 +63,10 @@ def _ner_inputs(items: list[AssembledDocument]) -> list[tuple[NerInput, ...]]:
         )
         for item in items
     ]
+
+
+def _no_rows(item: AssembledDocument) -> list[tuple[str, dict]]:
+    return []
 
 
 def _verify(actual: list[Rows], check: Callable[[Rows], None], dump: str) -> None:
@@ -73,12 +79,16 @@ def _verify(actual: list[Rows], check: Callable[[Rows], None], dump: str) -> Non
 
 
 def _run(paths: list[Path], output_dir: Path, run_id: str, check: Callable, dump: Path) -> tuple[Rows, dict]:
-    """One pipeline run: NER + ResolveEntities; returns (rows, committed counters by name)."""
+    """One pipeline run: EnrichDocuments (no table rows of its own here) + ResolveEntities;
+    returns (rows, committed counters by name)."""
     items = [_assembled(path) for path in paths]
     pipeline = TestPipeline()
-    docs = pipeline | "Docs" >> beam.Create(items)
-    mentions = pipeline | "NerInputs" >> beam.Create(_ner_inputs(items)) | RecognizeEntities(MODEL)
-    rows = (docs, mentions) | ResolveEntities(str(output_dir), run_id)
+    enriched = pipeline | "Docs" >> beam.Create(items) | EnrichDocuments((MODEL,), _no_rows)
+    rows = (
+        enriched[ENTITIES]
+        | ResolveEntities(str(output_dir), run_id)
+        | "OnePerRow" >> beam.FlatMap(lambda batch: [(batch[0], row) for row in batch[1]])
+    )
     matcher = functools.partial(_verify, check=check, dump=str(dump))
     assert_that(rows | beam.combiners.ToList(), matcher)
     result = pipeline.run()

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.assemble import clean_text
+from transforms.dedup.documents import decide, dedup_keys, segment_document_for_dedup
 from transforms.dedup.exact import pick_canonical
 from transforms.dedup.near import NearDedupConfig, near_edges, resolve_clusters
 from transforms.dedup.transform import apply_clusters, current_fingerprint, with_fingerprint
@@ -166,6 +167,19 @@ def test_every_duplicate_points_to_an_existing_earlier_canonical_segment(
         for segment in own:
             if not verdicts[segment.segment_id].is_duplicate:
                 assert segment.text in cleaned
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(docs=corpora(), min_words=st.integers(min_value=1, max_value=5))
+def test_batch_dedup_per_document_decides_as_the_per_segment_chain(
+    docs: list[Document], min_words: int
+) -> None:
+    """`decide` (segments stay in their documents) flags exactly what the per-segment chain flags."""
+    config = SegmentConfig(max_segment_chars=200, min_dedup_words=min_words)
+    segments = [s for doc in docs for s in segment_document(doc, config)]
+    expected = {sid: v for sid, v in dedup(segments).items() if v.is_duplicate}
+    keys = [key for doc in docs for key in dedup_keys(segment_document_for_dedup(doc, config, NEAR))]
+    assert decide(keys, NEAR) == expected
 
 
 @SETTINGS

@@ -42,7 +42,7 @@ def _doc_row(doc_id: str, month: str | None) -> dict:
 
 def _write(output: Path, rows: list[tuple[str, dict]], run_id: str = "r1") -> None:
     with TestPipeline() as p:
-        _ = p | beam.Create(rows) | WriteTables(str(output), run_id)
+        _ = p | beam.Create([(table, [row]) for table, row in rows]) | WriteTables(str(output), run_id)
 
 
 def test_partitions_null_partition_and_metadata(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
-"""Join dedup verdicts back to their documents: clean text and duplicate counts.
+"""Documents with their dedup verdicts (`AssembledDocument`): clean text and duplicate counts.
 
-After dedup the segments of one document are spread over many hash keys; a CoGroupByKey on
-doc_id brings them back together so that per-document facts (clean_text, n_duplicate_segments)
-are computed once, before the tables are cut.
+In batch a document never loses its segments (`pipeline/build.py` pairs them with the run's verdicts,
+a side input). In streaming the per-segment dedup spreads them over hash keys, and
+`AssembleDocuments` (a CoGroupByKey on doc_id) brings them back together, so that per-document facts
+(clean_text, n_duplicate_segments) are computed once, before the tables are cut.
 """
 
 from __future__ import annotations

@@ -9,9 +9,6 @@ from __future__ import annotations
 import dataclasses
 import re
 
-import apache_beam as beam
-from apache_beam.metrics import Metrics
-
 from transforms.assemble import AssembledDocument
 from transforms.entities.language import detect_language, majority_language
 
@@ -69,17 +66,3 @@ def with_languages(item: AssembledDocument) -> AssembledDocument:
     )
     languages = tuple(lang or language for lang in detected)
     return dataclasses.replace(item, languages=languages, language=language)
-
-
-class DetectLanguages(beam.PTransform):
-    """AssembledDocument -> AssembledDocument with segment and document languages."""
-
-    def expand(self, docs: beam.PCollection) -> beam.PCollection:
-        counter = Metrics.counter("newsbeam", "segments_not_majority_language")
-
-        def _detect(item: AssembledDocument) -> AssembledDocument:
-            result = with_languages(item)
-            counter.inc(sum(1 for lang in result.languages if lang != result.language))
-            return result
-
-        return docs | "Detect" >> beam.Map(_detect)

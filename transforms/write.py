@@ -226,8 +226,50 @@ def _drop_stale_snapshots(output_dir: str, written: list[WrittenFile]) -> None:
             FileSystems.delete(stale)
 
 
+FileKey = tuple[str, str | None, int]  # (table, partition, shard)
+
+
+def rows_by_file(element: tuple[str, list[dict]], shards: int) -> Iterator[tuple[FileKey, list[dict]]]:
+    """A batch of one table's rows -> one list per file it goes to (partition, then shard).
+
+    The partition column leaves the row (it is the folder); rows are copied, never mutated.
+    """
+    table, rows = element
+    files: dict[FileKey, list[dict]] = {}
+    for original in rows:
+        row = dict(original)
+        partition = row.pop(PARTITION_COLUMN, None) if table in PARTITIONED_TABLES else None
+        shard = zlib.crc32(repr(primary_key(table, row)).encode()) % shards if shards > 1 else 0
+        files.setdefault((table, partition, shard), []).append(row)
+    yield from files.items()
+
+
+class ConcatRows(beam.CombineFn):
+    """Concatenation of row lists. Why not ToListCombineFn: its inputs would be lists of lists."""
+
+    def create_accumulator(self) -> list[dict]:
+        return []
+
+    def add_input(self, accumulator: list[dict], element: list[dict]) -> list[dict]:
+        accumulator.extend(element)
+        return accumulator
+
+    def merge_accumulators(self, accumulators: Iterable[list[dict]]) -> list[dict]:
+        merged: list[dict] = []
+        for accumulator in accumulators:
+            merged.extend(accumulator)
+        return merged
+
+    def extract_output(self, accumulator: list[dict]) -> list[dict]:
+        return accumulator
+
+
 class WriteTables(beam.PTransform):
-    """(table, row) pairs -> Parquet datasets under `output_dir`; emits the list of finalized files.
+    """(table, rows) batches -> Parquet datasets under `output_dir`; emits the finalized files.
+
+    Why batches of rows rather than one element per row: rows are the largest stream of a run (about
+    100 per document), and Beam's local runner pays per element at every stage boundary; producers
+    emit the rows of a document, or of a batch of documents, as one element.
 
     Rows of partitioned tables carry their `pub_month` (None for undated documents). Each
     (table, partition) becomes `shards` files at most; rows are spread by a hash of their primary
@@ -241,21 +283,13 @@ class WriteTables(beam.PTransform):
         self._shards = max(1, shards)
 
     def expand(self, rows: beam.PCollection) -> beam.PCollection:
-        shards = self._shards
         output_dir, run_id = self._output_dir, self._run_id
-
-        def _key(item: tuple[str, dict]) -> tuple[tuple[str, str | None, int], dict]:
-            table, row = item[0], dict(item[1])  # never mutate an element
-            partition = row.pop(PARTITION_COLUMN, None) if table in PARTITIONED_TABLES else None
-            shard = zlib.crc32(repr(primary_key(table, row)).encode()) % shards if shards > 1 else 0
-            return (table, partition, shard), row
-
         return (
             rows
-            | "KeyByFile" >> beam.Map(_key)
+            | "KeyByFile" >> beam.FlatMap(rows_by_file, self._shards)
             # A combine, not a GroupByKey: Beam lifts it, so each bundle ships one list of rows per
-            # file instead of every row as its own element (the largest stream of a run).
-            | "GroupByFile" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
+            # file it saw.
+            | "GroupByFile" >> beam.CombinePerKey(ConcatRows())
             | "WriteTemp" >> beam.ParDo(_WriteGroup(output_dir, run_id))
             # Finalize waits for every file of the run (batch) or of the window (streaming).
             | "AllWritten" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()

@@ -1,17 +1,16 @@
-"""Beam adapters of the date grammar: publication dates and date mentions.
+"""Beam adapter of the date grammar for publication dates, and the `dates` rows of a document.
 
 `InferPubDates` runs right after reading, before dedup, because the canonical copy of a repeated
-sentence is the earliest published one. `ExtractDates` runs on assembled documents: the grammar
-sees the whole body (tense and context cross sentence boundaries) and each mention is attached
-to the segment that contains it; mentions inside duplicate segments are left to the canonical
-copy, like entities.
+sentence is the earliest published one. `date_rows` runs on assembled documents (called by
+`transforms/enrich.py`): the grammar sees the whole body (tense and context cross sentence
+boundaries) and each mention is attached to the segment that contains it; mentions inside duplicate
+segments are left to the canonical copy, like entities.
 """
 
 from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Iterator
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -78,17 +77,3 @@ class InferPubDates(beam.PTransform):
             return result
 
         return docs | "Infer" >> beam.Map(_infer)
-
-
-class ExtractDates(beam.PTransform):
-    """AssembledDocument -> `dates` rows (dicts with their `pub_month`)."""
-
-    def expand(self, docs: beam.PCollection) -> beam.PCollection:
-        counter = Metrics.counter("newsbeam", "dates")
-
-        def _rows(item: AssembledDocument) -> Iterator[dict]:
-            for row in date_rows(item):
-                counter.inc()
-                yield {**row, "pub_month": item.pub_month}
-
-        return docs | "Extract" >> beam.FlatMap(_rows)

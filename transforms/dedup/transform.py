@@ -1,5 +1,9 @@
 """`Deduplicate`: exact then near-duplicate flags for every segment, within a run and across runs.
 
+A PCollection of segments in, (segment, verdict) pairs out: streaming uses it within each window.
+Batch runs use `documents.py`, which makes the same decisions without taking segments out of their
+documents (tests/test_dedup_documents.py compares the two).
+
 1. Exact: segments of this run and the index of earlier runs are grouped by content hash
    (CoGroupByKey); an indexed copy is always canonical, else the earliest copy of this run.
 2. Fingerprint: each exact-canonical segment gets its shingle hashes and LSH band keys.

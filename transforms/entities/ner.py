@@ -1,4 +1,5 @@
-"""Named entities with spaCy: the model is loaded once per worker process and fed in batches.
+"""Named entities with spaCy: the model is loaded once per worker process and fed in batches
+(`transforms/enrich.py` calls it on batches of documents).
 
 Only canonical (non-duplicate) segments reach the model: a copy's entities are its canonical
 segment's. The components NER does not need (parser, lemmatizer, morphologizer, ...) are
@@ -13,10 +14,6 @@ import threading
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-
-import apache_beam as beam
-from apache_beam.metrics import Metrics
-from apache_beam.utils import shared
 
 from transforms.records import cheap_pickle
 
@@ -96,13 +93,6 @@ def find_mentions(nlp, inputs: Sequence[NerInput], batch_size: int = NER_BATCH_S
             )
 
 
-class _Wrapper:
-    """`shared.Shared` needs a weak-referenceable object; a spaCy Language is, but be explicit."""
-
-    def __init__(self, nlp) -> None:
-        self.nlp = nlp
-
-
 def document_mentions(
     nlp, documents: Sequence[Sequence[NerInput]], batch_size: int = NER_BATCH_SIZE
 ) -> Iterator[tuple[RawMention, ...]]:
@@ -117,47 +107,3 @@ def document_mentions(
     for document in documents:
         if document and document[0].doc_id in found:
             yield tuple(found.pop(document[0].doc_id))
-
-
-class _NerBatch(beam.DoFn):
-    def __init__(self, model: str, handle: shared.Shared) -> None:
-        self._model = model
-        self._handle = handle
-        self._mentions = Metrics.counter("newsbeam", "entities_raw")
-        self._segments = Metrics.counter("newsbeam", "ner_segments")
-
-    def setup(self) -> None:
-        model = self._model
-        self._nlp = self._handle.acquire(lambda: _Wrapper(load_model(model)), tag=model).nlp
-
-    def process(self, batch: list[tuple[NerInput, ...]]) -> Iterator[tuple[RawMention, ...]]:
-        self._segments.inc(sum(len(document) for document in batch))
-        for mentions in document_mentions(self._nlp, batch):
-            self._mentions.inc(len(mentions))
-            yield mentions
-
-
-class RecognizeEntities(beam.PTransform):
-    """Documents' segments -> documents' mentions, through one shared spaCy model per worker process.
-
-    An element is one document: the tuple of its NerInput segments in, the tuple of its RawMention
-    out (documents without mentions emit nothing). Why per document and not per segment: every
-    element crossing a stage boundary is encoded and decoded by Beam; a document is ~20 segments
-    and ~50 mentions, so this cuts the elements of the NER stage and of the entity join ~20-fold.
-    """
-
-    def __init__(self, model: str, min_batch: int = 1, max_batch: int = 16) -> None:
-        super().__init__()
-        self._model = model
-        self._min_batch = min_batch
-        self._max_batch = max_batch
-
-    def expand(self, documents: beam.PCollection) -> beam.PCollection:
-        return (
-            documents
-            # NER is the costly stage: a reshuffle breaks fusion so that its input is spread over
-            # all workers (--direct_num_workers, or a distributed runner), not kept on the reader's.
-            | "Spread" >> beam.Reshuffle()
-            | "Batch" >> beam.BatchElements(min_batch_size=self._min_batch, max_batch_size=self._max_batch)
-            | "Ner" >> beam.ParDo(_NerBatch(self._model, shared.Shared()))
-        )

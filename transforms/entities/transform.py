@@ -2,8 +2,9 @@
 
 The algorithm lives in ``cluster.py`` as plain functions; this module only distributes it:
 
-1. Mentions and documents meet by ``doc_id`` (CoGroupByKey), and each document is resolved on its own
-   (``resolve_within_document`` needs the whole body: acronym definitions, nearest full names).
+1. Each document is resolved on its own where it is enriched (``resolve_document``, called by
+   ``transforms/enrich.py``: ``resolve_within_document`` needs the whole body, for acronym
+   definitions and nearest full names), so documents and mentions never meet in a join.
 2. Each document is summarized (``EntityStats``: the mergeable ``NameStats`` plus first/last
    publication date per name key). The summaries are combined per name key into this run's delta,
    which is also what ``_state/entity_names`` stores, and then globally, TOGETHER with the deltas of
@@ -29,12 +30,10 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.assemble import AssembledDocument
 from transforms.dedup.index import ReadState
 from transforms.entities.cluster import (
     ClusterIndex,
@@ -49,7 +48,6 @@ from transforms.entities.cluster import (
 )
 from transforms.entities.names import TITLES
 from transforms.entities.ner import RawMention
-from transforms.records import cheap_pickle
 
 CONTEXT_CHARS = 40  # text kept on each side of a mention for title and acronym-definition detection
 STATE_TABLE = "state_entity_names"
@@ -147,47 +145,27 @@ def document_mentions(raw: Iterable[RawMention], body: str | None) -> list[tuple
     return out
 
 
-@cheap_pickle
-@dataclass(frozen=True, slots=True)
-class DocumentContext:
-    """What per-document resolution needs of a document: its body (mention contexts, acronym
-    definitions), publication date and month, and source (to order duplicates of a doc_id).
+def resolve_document(
+    doc_id: str,
+    raw: Iterable[RawMention],
+    body: str,
+    pub_date: dt.date | None,
+    pub_month: str | None,
+) -> DocumentEntities | None:
+    """A document's raw mentions (of every model that read it) -> its resolved mentions (None if none).
 
-    Why not the AssembledDocument: it also carries every segment (text, fingerprint, verdict), and
-    whatever enters the join is encoded and decoded once more; this is about a fifth of the bytes
-    (3.4 KB against 16 KB per document of the benchmark corpus).
+    Runs where the document is (the enrichment step), since resolution needs the whole body: mention
+    contexts, acronym definitions, the nearest full name of a surname.
     """
-
-    source: str
-    text: str
-    pub_date: dt.date | None
-    pub_month: str | None
-
-
-def document_context(item: AssembledDocument) -> DocumentContext:
-    """The document as entity resolution needs it."""
-    return DocumentContext(item.doc.source, item.doc.text, item.doc.pub_date, item.pub_month)
-
-
-def resolve_document(element: tuple[str, dict[str, Iterable]]) -> Iterator[DocumentEntities]:
-    """CoGroupByKey result -> the document's resolved mentions (nothing for a document without any).
-
-    A mention whose document is missing (it cannot happen in the pipeline, which extracts mentions
-    from the same documents) is still resolved, without body context or date, rather than lost.
-    """
-    doc_id, grouped = element
-    raw = [mention for mentions in grouped["mentions"] for mention in mentions]
+    raw = list(raw)
     if not raw:
-        return
-    docs: list[DocumentContext] = sorted(grouped["docs"], key=lambda context: context.source)
-    context = docs[0] if docs else None
-    body = context.text if context else None
+        return None
     pairs = document_mentions(raw, body)
     resolved = resolve_within_document([m for _, m in pairs], body)
-    yield DocumentEntities(
+    return DocumentEntities(
         doc_id=doc_id,
-        pub_date=context.pub_date if context else None,
-        pub_month=context.pub_month if context else raw[0].pub_month,
+        pub_date=pub_date,
+        pub_month=pub_month,
         mentions=tuple((r, rm) for (r, _), rm in zip(pairs, resolved, strict=True)),
     )
 
@@ -378,17 +356,24 @@ def entity_rows(doc: DocumentEntities, entity_index: EntityIndex) -> Iterator[tu
 
 
 # ------------------------------------------------------------------------------------------ transform
-# Both sides of the join are hinted `tuple[str, Any]` on purpose: with a specific value hint (e.g.
-# `tuple[RawMention, ...]`) Beam infers a tuple coder for that side only, and the join's Flatten then
-# decodes it with the other side's coder (garbage, then runaway memory: seen in multi_threading mode).
-def _key_document(item: AssembledDocument) -> tuple[str, Any]:
-    """(doc_id, DocumentContext): only what resolution reads crosses the join."""
-    return item.doc.doc_id, document_context(item)
+def _values(rows: Iterable[tuple[str, dict]]) -> list[dict]:
+    return [row for _, row in rows]
 
 
-def _key_mentions(mentions: tuple[RawMention, ...]) -> tuple[str, Any]:
-    """(doc_id, the document's mentions)."""
-    return mentions[0].doc_id, mentions
+def _cluster_batch(entity_index: EntityIndex) -> tuple[str, list[dict]]:
+    return "entity_clusters", _values(cluster_rows(entity_index))
+
+
+def _state_batch(element: tuple[str, EntityStats], run_id: str) -> tuple[str, list[dict]]:
+    table, row = state_row(element, run_id)
+    return table, [row]
+
+
+def _entity_batch(doc: DocumentEntities, entity_index: EntityIndex) -> Iterator[tuple[str, list[dict]]]:
+    """The document's ``entities`` rows as one batch (none when every mention was dropped)."""
+    rows = _values(entity_rows(doc, entity_index))
+    if rows:
+        yield "entities", rows
 
 
 def _build_with_history(run: EntityStats, history: EntityStats) -> EntityIndex:
@@ -401,7 +386,7 @@ def _drop_key(element: tuple[str, EntityStats]) -> EntityStats:
 
 
 class ResolveEntities(beam.PTransform):
-    """(assembled docs, raw mentions) -> (table, row) pairs for three tables.
+    """DocumentEntities (resolved within their document) -> (table, rows) batches for three tables.
 
     The tables are 'entities' (this run's resolved mentions), 'entity_clusters' (snapshot of the whole
     history) and 'state_entity_names' (this run's per-key delta, see the module docstring).
@@ -415,17 +400,8 @@ class ResolveEntities(beam.PTransform):
         self._output_dir = output_dir
         self._run_id = run_id
 
-    def expand(self, inputs: tuple[beam.PCollection, beam.PCollection]) -> beam.PCollection:
-        docs, mentions = inputs
-        pipeline = docs.pipeline
-        resolved = (
-            {
-                "docs": docs | "KeyDocs" >> beam.Map(_key_document),
-                "mentions": mentions | "KeyMentions" >> beam.Map(_key_mentions),
-            }
-            | "JoinOnDocId" >> beam.CoGroupByKey()
-            | "ResolveWithinDocument" >> beam.FlatMap(resolve_document)
-        )
+    def expand(self, resolved: beam.PCollection) -> beam.PCollection:
+        pipeline = resolved.pipeline
         delta = (
             resolved
             | "DocumentStats" >> beam.Map(document_stats)
@@ -446,7 +422,7 @@ class ResolveEntities(beam.PTransform):
             | "CombineRun" >> beam.CombineGlobally(MergeEntityStats()).without_defaults()
             | "BuildClusters" >> beam.Map(_build_with_history, beam.pvalue.AsSingleton(history))
         )
-        rows = resolved | "Assign" >> beam.FlatMap(entity_rows, beam.pvalue.AsSingleton(index))
-        clusters = index | "ClusterRows" >> beam.FlatMap(cluster_rows)
-        state = delta | "StateRows" >> beam.Map(state_row, self._run_id)
+        rows = resolved | "Assign" >> beam.FlatMap(_entity_batch, beam.pvalue.AsSingleton(index))
+        clusters = index | "ClusterRows" >> beam.Map(_cluster_batch)
+        state = delta | "StateRows" >> beam.Map(_state_batch, self._run_id)
         return (rows, clusters, state) | "EntityTables" >> beam.Flatten()

@@ -1,0 +1,209 @@
+"""Batch dedup that never takes a segment out of its document: one global decision, one side input.
+
+`Deduplicate` (transform.py) works on a PCollection of segments: every sentence crosses a shuffle by
+content hash and comes back to its document through a join. On Beam's local runner each of those
+~20 elements per document is encoded and decoded at every stage boundary, which the stage log put at
+a fifth of a 10k-document run. Here a document keeps its segments from reading to writing:
+
+1. `segment_document_for_dedup` (per document, in parallel): segments, and the near-dedup fingerprint
+   of each dedup-eligible segment (the first of its text within the document);
+2. `dedup_keys`: what the decision needs of a segment (id, hash, order, fingerprint), no text;
+3. `DecideDuplicates` (a global combine, like near dedup's collect step before it): `decide` runs
+   exact dedup (per content hash, an indexed copy wins, else the earliest) and near dedup
+   (`near_edges` over exact-canonical fingerprints and the index) in one process, and returns the
+   verdicts of the duplicates only (most segments are canonical);
+4. the verdicts reach every document as a singleton side input (`verdicts_for`).
+
+Same policy and same verdicts as `Deduplicate` (tests/test_dedup_documents.py compares them), which
+streaming still uses: there windows and Beam state decide, see stream.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from transforms.dedup.exact import pick_canonical
+from transforms.dedup.near import Fingerprint, NearDedupConfig, fingerprint, near_edges, resolve_clusters
+from transforms.records import INDEX_ORDER, DedupVerdict, Document, Segment, cheap_pickle, doc_id_of_segment
+from transforms.segment import SegmentConfig, segment_document
+
+
+@cheap_pickle
+@dataclass(frozen=True, slots=True)
+class DedupKey:
+    """What the global decision needs of one segment (this run's or the index's): no text."""
+
+    segment_id: str
+    content_hash: str
+    order_key: tuple
+    shingles: tuple[int, ...] = ()
+    bands: tuple[int, ...] = ()
+    supersedes: str | None = None
+    from_index: bool = False
+
+
+#: One document after segmentation: the document and its segments in reading order.
+SegmentedDocument = tuple[Document, tuple[Segment, ...]]
+
+
+def segment_document_for_dedup(
+    doc: Document, segment: SegmentConfig, near: NearDedupConfig
+) -> SegmentedDocument:
+    """The document's segments, each eligible one with its fingerprint.
+
+    A text repeated inside the document is fingerprinted once: its later copies are exact copies of
+    the first whatever happens elsewhere, so their fingerprint would never be used.
+    """
+    out: list[Segment] = []
+    seen: set[str] = set()
+    for item in segment_document(doc, segment):
+        if item.dedup_eligible and item.content_hash not in seen:
+            seen.add(item.content_hash)
+            found = fingerprint(item.segment_id, item.order_key, item.text, near)
+            if found is not None:
+                item = dataclasses.replace(item, shingles=found.shingles, bands=found.bands)
+        out.append(item)
+    return doc, tuple(out)
+
+
+def dedup_keys(element: SegmentedDocument) -> tuple[DedupKey, ...]:
+    """The keys of a document's eligible segments (one element per document for the combine)."""
+    return tuple(
+        DedupKey(s.segment_id, s.content_hash, s.order_key, s.shingles, s.bands, s.supersedes)
+        for s in element[1]
+        if s.dedup_eligible
+    )
+
+
+def index_keys(row: dict) -> tuple[DedupKey, ...]:
+    """A `_state/segments` row of an earlier run as a DedupKey (always canonical, always earlier).
+
+    A 1-tuple, so both inputs of the combine have one element type (and one coder).
+    """
+    return (
+        DedupKey(
+            row["segment_id"],
+            row["content_hash"],
+            INDEX_ORDER,
+            tuple(row.get("shingles") or ()),
+            tuple(row.get("bands") or ()),
+            from_index=True,
+        ),
+    )
+
+
+def _exact(current: Sequence[DedupKey], indexed: Sequence[str]) -> Iterator[tuple[DedupKey, DedupVerdict]]:
+    """Verdicts of this run's copies of one content hash (policy of `resolve_exact`)."""
+    unmatched = []
+    for key in current:
+        originals = [i for i in indexed if doc_id_of_segment(i) != key.supersedes]
+        if originals:
+            yield key, DedupVerdict(key.segment_id, True, "exact", originals[0], 1.0)
+        else:
+            unmatched.append(key)
+    if unmatched:
+        yield from pick_canonical(unmatched)  # type: ignore[arg-type]  # duck-typed: order_key, segment_id
+
+
+def decide(keys: Iterable[DedupKey], config: NearDedupConfig) -> dict[str, DedupVerdict]:
+    """Verdicts of the duplicates among this run's segments (absent = canonical).
+
+    Exact first: per content hash an indexed copy is the original (except the document's own previous
+    revision), else the earliest copy. Then near dedup among exact-canonical fingerprints and the
+    index's; a near-duplicate points at its cluster root, and so do exact copies of it.
+    """
+    current: dict[str, list[DedupKey]] = {}
+    indexed: dict[str, list[str]] = {}
+    prints: list[Fingerprint] = []
+    for key in keys:
+        if key.from_index:
+            indexed.setdefault(key.content_hash, []).append(key.segment_id)
+            if key.bands:
+                prints.append(Fingerprint(key.segment_id, INDEX_ORDER, key.shingles, key.bands, True))
+        else:
+            current.setdefault(key.content_hash, []).append(key)
+    duplicates: dict[str, DedupVerdict] = {}
+    for content_hash in sorted(current):
+        for key, verdict in _exact(current[content_hash], sorted(indexed.get(content_hash, ()))):
+            if verdict.is_duplicate:
+                duplicates[key.segment_id] = verdict
+            elif key.bands:
+                prints.append(
+                    Fingerprint(
+                        key.segment_id, key.order_key, key.shingles, key.bands, supersedes=key.supersedes
+                    )
+                )
+    clusters = resolve_clusters(near_edges(prints, config))
+    for fp in prints:  # canonical after exact dedup, near-duplicate of a cluster root
+        if not fp.from_index and fp.segment_id in clusters:
+            root, score = clusters[fp.segment_id]
+            duplicates[fp.segment_id] = DedupVerdict(fp.segment_id, True, "near", root, score)
+    for segment_id, verdict in list(duplicates.items()):  # exact copies of a near-duplicate
+        if verdict.duplicate_kind == "exact" and verdict.duplicate_of in clusters:
+            root, score = clusters[verdict.duplicate_of]
+            duplicates[segment_id] = DedupVerdict(segment_id, True, "near", root, score)
+    return duplicates
+
+
+def verdicts_for(
+    segments: Iterable[Segment], duplicates: Mapping[str, DedupVerdict]
+) -> tuple[DedupVerdict, ...]:
+    """One verdict per segment, in the segments' order."""
+    return tuple(duplicates.get(s.segment_id) or DedupVerdict(s.segment_id, False) for s in segments)
+
+
+class DecideDuplicates(beam.CombineFn):
+    """Collects the DedupKeys of a run (a tuple per document or index row) and `decide`s.
+
+    Why a combine: Beam lifts it, so each worker ships its part as one list; the decision itself
+    needs every key of the run in one place (a hash or an LSH band can be shared by any two documents).
+    """
+
+    def __init__(self, config: NearDedupConfig) -> None:
+        self._config = config
+
+    def create_accumulator(self) -> list[DedupKey]:
+        return []
+
+    def add_input(self, accumulator: list[DedupKey], element: tuple[DedupKey, ...]) -> list[DedupKey]:
+        accumulator.extend(element)
+        return accumulator
+
+    def merge_accumulators(self, accumulators: Iterable[list[DedupKey]]) -> list[DedupKey]:
+        merged: list[DedupKey] = []
+        for accumulator in accumulators:
+            merged.extend(accumulator)
+        return merged
+
+    def extract_output(self, accumulator: list[DedupKey]) -> dict[str, DedupVerdict]:
+        return decide(accumulator, self._config)
+
+
+def count_verdicts(verdicts: Iterable[DedupVerdict]) -> None:
+    """The run's duplicate counters (same names as `Deduplicate`'s)."""
+    for verdict in verdicts:
+        if verdict.duplicate_kind in ("exact", "near"):
+            Metrics.counter("newsbeam", f"duplicates_{verdict.duplicate_kind}").inc()
+
+
+class DeduplicateDocuments(beam.PTransform):
+    """SegmentedDocument -> the run's duplicate verdicts, one dict (a singleton PCollection).
+
+    `index` = rows of `_state/segments` of earlier runs (or None).
+    """
+
+    def __init__(self, config: NearDedupConfig, index: beam.PCollection | None = None) -> None:
+        super().__init__()
+        self._config = config
+        self._index = index
+
+    def expand(self, documents: beam.PCollection) -> beam.PCollection:
+        keys = documents | "Keys" >> beam.Map(dedup_keys)
+        if self._index is not None:
+            keys = (keys, self._index | "IndexKeys" >> beam.Map(index_keys)) | "WithIndex" >> beam.Flatten()
+        return keys | "Decide" >> beam.CombineGlobally(DecideDuplicates(self._config)).without_defaults()
