@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import apache_beam as beam
+import numpy as np
 import pytest
 from apache_beam.io import WriteToText
 from apache_beam.testing.test_pipeline import TestPipeline
@@ -31,6 +32,8 @@ from transforms.dedup.near import (
     fingerprint,
     near_edges,
     resolve_clusters,
+    signature,
+    signatures,
     verified_similarity,
     word_shingles,
 )
@@ -463,3 +466,15 @@ def test_a_merged_sentence_does_not_make_its_two_halves_copies_of_each_other() -
     assert verified_similarity(prints[2], prints[0], config) is None  # A and C: different content
     clusters = resolve_clusters(near_edges(prints, config))
     assert clusters.get("C", (None,))[0] != "A"
+
+
+def test_document_signatures_are_datasketch_signatures_bit_for_bit() -> None:
+    """`signatures` (one numpy pass per document) gives datasketch's MinHash values exactly, so band
+    keys, and with them dedup against indexes written by earlier versions, do not change."""
+    rng = random.Random(5)
+    sets = [tuple(sorted({rng.getrandbits(32) for _ in range(rng.randint(1, 80))})) for _ in range(200)]
+    sets.append((0, 2**32 - 1))  # the extremes of the 32-bit input range
+    batch = signatures(sets, 128)
+    assert batch.shape == (len(sets), 128)
+    for row, hashes in zip(batch, sets, strict=True):
+        assert np.array_equal(row, signature(hashes, 128))

@@ -28,7 +28,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.dedup.exact import pick_canonical
-from transforms.dedup.near import Fingerprint, NearDedupConfig, fingerprint, near_edges, resolve_clusters
+from transforms.dedup.near import Fingerprint, NearDedupConfig, fingerprints, near_edges, resolve_clusters
 from transforms.records import INDEX_ORDER, DedupVerdict, Document, Segment, cheap_pickle, doc_id_of_segment
 from transforms.segment import SegmentConfig, segment_document
 
@@ -59,16 +59,22 @@ def segment_document_for_dedup(
     A text repeated inside the document is fingerprinted once: its later copies are exact copies of
     the first whatever happens elsewhere, so their fingerprint would never be used.
     """
-    out: list[Segment] = []
+    segments = segment_document(doc, segment)
+    first: list[int] = []
     seen: set[str] = set()
-    for item in segment_document(doc, segment):
+    for index, item in enumerate(segments):
         if item.dedup_eligible and item.content_hash not in seen:
             seen.add(item.content_hash)
-            found = fingerprint(item.segment_id, item.order_key, item.text, near)
-            if found is not None:
-                item = dataclasses.replace(item, shingles=found.shingles, bands=found.bands)
-        out.append(item)
-    return doc, tuple(out)
+            first.append(index)
+    found = fingerprints(
+        [(segments[i].segment_id, segments[i].order_key, segments[i].text) for i in first], near
+    )
+    for index, print_ in zip(first, found, strict=True):
+        if print_ is not None:
+            segments[index] = dataclasses.replace(
+                segments[index], shingles=print_.shingles, bands=print_.bands
+            )
+    return doc, tuple(segments)
 
 
 def dedup_keys(element: SegmentedDocument) -> tuple[DedupKey, ...]:
