@@ -19,10 +19,11 @@ from transforms.dedup.documents import (
     DeduplicateDocuments,
     SegmentedDocument,
     count_verdicts,
+    index_key_batch,
     segment_document_for_dedup,
     verdicts_for,
 )
-from transforms.dedup.index import ReadState, SkipIngested, state_rows, within_horizon
+from transforms.dedup.index import ReadState, SkipIngested, state_rows
 from transforms.enrich import ENTITIES, EnrichDocuments, model_language
 from transforms.entities.transform import ResolveEntities
 from transforms.read import ReadConfig, ReadDocuments
@@ -99,8 +100,8 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
         cutoff = (config.ingested_at - dt.timedelta(days=config.index_horizon_days)).date()
     index = (
         pipeline
-        | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
-        | "IndexHorizon" >> beam.Filter(within_horizon, cutoff)
+        | "ReadSegmentIndex" >> ReadState(config.output, "state_segments", batched=True)
+        | "IndexKeys" >> beam.FlatMap(index_key_batch, cutoff)
     )
     segmented = (
         read.documents

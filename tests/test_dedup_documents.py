@@ -20,7 +20,13 @@ from apache_beam.testing.util import assert_that
 from tests.test_dedup_quality import build_documents, build_labelled_set
 from transforms.assemble import AssembledDocument
 from transforms.dedup import Deduplicate, NearDedupConfig
-from transforms.dedup.documents import DeduplicateDocuments, decide, dedup_keys, segment_document_for_dedup
+from transforms.dedup.documents import (
+    DeduplicateDocuments,
+    decide,
+    dedup_keys,
+    index_keys,
+    segment_document_for_dedup,
+)
 from transforms.dedup.index import state_rows
 from transforms.dedup.transform import with_fingerprint
 from transforms.records import DedupVerdict, Document
@@ -80,7 +86,7 @@ def test_same_verdicts_as_the_per_segment_dedup_with_an_index(tmp_path: Path) ->
     new = (
         docs
         | "Segmented" >> beam.Map(segment_document_for_dedup, SegmentConfig(), NEAR)
-        | "PerDocument" >> DeduplicateDocuments(NEAR, index)
+        | "PerDocument" >> DeduplicateDocuments(NEAR, index | "IndexKeys" >> beam.Map(index_keys))
     )
     assert_that(
         old | "OldList" >> beam.combiners.ToList(), functools.partial(_save, path=str(old_path)), "Old"

@@ -21,13 +21,16 @@ streaming still uses: there windows and Beam state decide, see stream.py.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.metrics import Metrics
 
 from transforms.dedup.exact import pick_canonical
+from transforms.dedup.index import within_horizon
 from transforms.dedup.near import Fingerprint, NearDedupConfig, fingerprints, near_edges, resolve_clusters
 from transforms.records import INDEX_ORDER, DedupVerdict, Document, Segment, cheap_pickle, doc_id_of_segment
 from transforms.segment import SegmentConfig, segment_document
@@ -101,6 +104,14 @@ def index_keys(row: dict) -> tuple[DedupKey, ...]:
             from_index=True,
         ),
     )
+
+
+def index_key_batch(batch: pa.Table, cutoff: dt.date | None) -> Iterator[tuple[DedupKey, ...]]:
+    """The DedupKeys of one record batch of `_state/segments` (rows within the horizon), as one
+    element: the index has a row per canonical segment ever ingested, too many to ship one by one."""
+    keys = tuple(index_keys(row)[0] for row in batch.to_pylist() if within_horizon(row, cutoff))
+    if keys:
+        yield keys
 
 
 def _exact(current: Sequence[DedupKey], indexed: Sequence[str]) -> Iterator[tuple[DedupKey, DedupVerdict]]:
@@ -200,7 +211,8 @@ def count_verdicts(verdicts: Iterable[DedupVerdict]) -> None:
 class DeduplicateDocuments(beam.PTransform):
     """SegmentedDocument -> the run's duplicate verdicts, one dict (a singleton PCollection).
 
-    `index` = rows of `_state/segments` of earlier runs (or None).
+    `index` = DedupKey tuples of earlier runs' `_state/segments` (`index_key_batch`, `index_keys`),
+    or None.
     """
 
     def __init__(self, config: NearDedupConfig, index: beam.PCollection | None = None) -> None:
@@ -211,5 +223,5 @@ class DeduplicateDocuments(beam.PTransform):
     def expand(self, documents: beam.PCollection) -> beam.PCollection:
         keys = documents | "Keys" >> beam.Map(dedup_keys)
         if self._index is not None:
-            keys = (keys, self._index | "IndexKeys" >> beam.Map(index_keys)) | "WithIndex" >> beam.Flatten()
+            keys = (keys, self._index) | "WithIndex" >> beam.Flatten()
         return keys | "Decide" >> beam.CombineGlobally(DecideDuplicates(self._config)).without_defaults()

@@ -38,15 +38,20 @@ def state_pattern(output_dir: str, table: str) -> str | None:
 
 
 class ReadState(beam.PTransform):
-    """Rows (dicts) of a state table; an empty PCollection on the first run."""
+    """Rows (dicts) of a state table, or with `batched` Arrow tables of rows (Beam's
+    ReadFromParquetBatched: one element per record batch, for large tables such as the segment
+    index); an empty PCollection on the first run."""
 
-    def __init__(self, output_dir: str, table: str) -> None:
+    def __init__(self, output_dir: str, table: str, batched: bool = False) -> None:
         super().__init__()
         self._pattern = state_pattern(output_dir, table)
+        self._batched = batched
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
         if self._pattern is None:
             return pbegin | "NoState" >> beam.Create([])
+        if self._batched:
+            return pbegin | "ReadParquetBatches" >> beam.io.ReadFromParquetBatched(self._pattern)
         return pbegin | "ReadParquet" >> beam.io.ReadFromParquet(self._pattern)
 
 

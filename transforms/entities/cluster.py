@@ -345,7 +345,7 @@ def _nearest_long_form(
     either side in the document.
     """
     short = match_tokens(rm.key)
-    short_is_person = votes.get(rm.key, Counter())["PER"] > 0
+    short_is_person = rm.key in votes and votes[rm.key]["PER"] > 0
 
     def accepts(lf: ResolvedMention) -> bool:
         full = match_tokens(lf.key)
@@ -353,7 +353,7 @@ def _nearest_long_form(
             return False  # "Caïd Essebsi" abbreviates "Béji Caïd Essebsi": the tail must agree
         if full[-1] == short[-1]:
             return True
-        person = short_is_person or votes.get(lf.key, Counter())["PER"] > 0
+        person = short_is_person or (lf.key in votes and votes[lf.key]["PER"] > 0)
         return person and _surname_matches(short[-1], full[-1])
 
     matches = [lf for lf in long_forms if accepts(lf)]

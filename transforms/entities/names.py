@@ -163,10 +163,12 @@ def _skeleton_token(word: str) -> str:
     return _DOUBLE.sub(r"\1", word)
 
 
+@lru_cache(maxsize=200_000)
 def match_tokens(key: str) -> tuple[str, ...]:
     """Matching skeleton of a name key: particles dropped, transliterations unified.
 
     Falls back to the key's tokens when everything would be dropped, so "Al" alone is not empty.
+    Memoized: resolution within a document compares every one-word name with every long form.
     """
     words = key.split()
     kept = [_skeleton_token(w) for w in words if w not in SKELETON_DROP]
