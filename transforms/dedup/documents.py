@@ -22,17 +22,17 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 import apache_beam as beam
 import pyarrow as pa
 from apache_beam.metrics import Metrics
 
-from transforms.dedup.exact import pick_canonical
+from transforms.dedup.exact import exact_verdicts
 from transforms.dedup.index import within_horizon
 from transforms.dedup.near import Fingerprint, NearDedupConfig, fingerprints, near_edges, resolve_clusters
-from transforms.records import INDEX_ORDER, DedupVerdict, Document, Segment, cheap_pickle, doc_id_of_segment
+from transforms.records import INDEX_ORDER, DedupVerdict, Document, Segment, cheap_pickle
 from transforms.segment import SegmentConfig, segment_document
 
 
@@ -114,19 +114,6 @@ def index_key_batch(batch: pa.Table, cutoff: dt.date | None) -> Iterator[tuple[D
         yield keys
 
 
-def _exact(current: Sequence[DedupKey], indexed: Sequence[str]) -> Iterator[tuple[DedupKey, DedupVerdict]]:
-    """Verdicts of this run's copies of one content hash (policy of `resolve_exact`)."""
-    unmatched = []
-    for key in current:
-        originals = [i for i in indexed if doc_id_of_segment(i) != key.supersedes]
-        if originals:
-            yield key, DedupVerdict(key.segment_id, True, "exact", originals[0], 1.0)
-        else:
-            unmatched.append(key)
-    if unmatched:
-        yield from pick_canonical(unmatched)  # type: ignore[arg-type]  # duck-typed: order_key, segment_id
-
-
 def decide(keys: Iterable[DedupKey], config: NearDedupConfig) -> dict[str, DedupVerdict]:
     """Verdicts of the duplicates among this run's segments (absent = canonical).
 
@@ -146,7 +133,7 @@ def decide(keys: Iterable[DedupKey], config: NearDedupConfig) -> dict[str, Dedup
             current.setdefault(key.content_hash, []).append(key)
     duplicates: dict[str, DedupVerdict] = {}
     for content_hash in sorted(current):
-        for key, verdict in _exact(current[content_hash], sorted(indexed.get(content_hash, ()))):
+        for key, verdict in exact_verdicts(current[content_hash], sorted(indexed.get(content_hash, ()))):
             if verdict.is_duplicate:
                 duplicates[key.segment_id] = verdict
             elif key.bands:

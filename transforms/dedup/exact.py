@@ -5,19 +5,34 @@ last, then input path, then position in the document, see `Segment.order_key`); 
 is flagged `is_duplicate=True, duplicate_kind='exact', duplicate_of=<canonical segment_id>`.
 Nothing is dropped: the segments table keeps every copy.
 
-In Beam terms the work is keyed by content hash (`transforms/dedup/transform.py` groups the copies
-of each hash, this run's and the index's), so it runs in parallel on any runner; no worker ever
-holds more than the copies of one sentence.
+`exact_verdicts` decides the copies of one hash, this run's and the index's: the batch dedup
+(`documents.py`) calls it per hash inside its one global decision, the per-segment `Deduplicate`
+(`transform.py`, streaming) per key after grouping by hash.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Protocol, TypeVar
 
-from transforms.records import DedupVerdict, Segment
+from transforms.records import DedupVerdict, doc_id_of_segment
 
 
-def pick_canonical(copies: Iterable[Segment]) -> list[tuple[Segment, DedupVerdict]]:
+class Copy(Protocol):
+    """What exact dedup reads of a segment: a `Segment`, or the batch dedup's text-free `DedupKey`."""
+
+    @property
+    def segment_id(self) -> str: ...
+    @property
+    def order_key(self) -> tuple: ...
+    @property
+    def supersedes(self) -> str | None: ...
+
+
+C = TypeVar("C", bound=Copy)
+
+
+def pick_canonical(copies: Iterable[C]) -> list[tuple[C, DedupVerdict]]:
     """Verdicts for segments sharing one content hash: first in order is canonical, the rest exact copies."""
     ordered = sorted(copies, key=lambda s: (s.order_key, s.segment_id))
     canonical = ordered[0]
@@ -27,3 +42,21 @@ def pick_canonical(copies: Iterable[Segment]) -> list[tuple[Segment, DedupVerdic
         for copy in ordered[1:]
     )
     return verdicts
+
+
+def exact_verdicts(current: Sequence[C], indexed: Sequence[str]) -> Iterator[tuple[C, DedupVerdict]]:
+    """Verdicts for this run's copies of one content hash, given the ids of its indexed copies
+    (earlier runs, sorted): an indexed copy is the original, else `pick_canonical`.
+
+    A new revision of a document is never a copy of its own previous revision: those index entries
+    are ignored for it, so its unchanged sentences stay canonical in the new revision.
+    """
+    unmatched = []
+    for copy in current:
+        originals = [i for i in indexed if doc_id_of_segment(i) != copy.supersedes]
+        if originals:
+            yield copy, DedupVerdict(copy.segment_id, True, "exact", originals[0], 1.0)
+        else:
+            unmatched.append(copy)
+    if unmatched:
+        yield from pick_canonical(unmatched)

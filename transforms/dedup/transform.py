@@ -23,7 +23,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.assemble import PairsPerDocument
-from transforms.dedup.exact import pick_canonical
+from transforms.dedup.exact import exact_verdicts
 from transforms.dedup.near import (
     Fingerprint,
     NearDedupConfig,
@@ -31,7 +31,7 @@ from transforms.dedup.near import (
     near_edges,
     resolve_clusters,
 )
-from transforms.records import INDEX_ORDER, DedupVerdict, Segment, doc_id_of_segment
+from transforms.records import INDEX_ORDER, DedupVerdict, Segment
 
 DEFAULT_NEAR = NearDedupConfig()
 
@@ -57,25 +57,11 @@ def fingerprint_canonical(
 
 
 def resolve_exact(element: tuple[str, dict[str, Iterable]]) -> Iterator[tuple[Segment, DedupVerdict]]:
-    """Verdicts for the copies of one content hash; an indexed copy (earlier run) wins.
-
-    A new revision of a document is never a copy of its own previous revision: those index entries
-    are ignored for it, so its unchanged sentences stay canonical in the new revision.
-    """
+    """Verdicts for the copies of one content hash (`exact_verdicts`: an indexed copy wins)."""
     _, grouped = element
     current = list(grouped["current"])
-    if not current:
-        return
-    indexed = sorted(grouped["index"])
-    unmatched = []
-    for segment in current:
-        originals = [i for i in indexed if doc_id_of_segment(i) != segment.supersedes]
-        if originals:
-            yield segment, DedupVerdict(segment.segment_id, True, "exact", originals[0], 1.0)
-        else:
-            unmatched.append(segment)
-    if unmatched:
-        yield from pick_canonical(unmatched)
+    if current:
+        yield from exact_verdicts(current, sorted(grouped["index"]))
 
 
 def index_fingerprint(row: dict) -> Iterator[Fingerprint]:
