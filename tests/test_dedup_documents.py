@@ -24,7 +24,7 @@ from transforms.dedup.documents import (
     DeduplicateDocuments,
     decide,
     dedup_keys,
-    index_keys,
+    index_key,
     segment_document_for_dedup,
 )
 from transforms.dedup.index import state_rows
@@ -83,10 +83,11 @@ def test_same_verdicts_as_the_per_segment_dedup_with_an_index(tmp_path: Path) ->
         | "PerSegment" >> Deduplicate(NEAR, index)
         | "Verdicts" >> beam.Map(lambda pair: pair[1])
     )
+    index_keys = index | "IndexKeys" >> beam.Map(lambda row: (index_key(row),))
     new = (
         docs
         | "Segmented" >> beam.Map(segment_document_for_dedup, SegmentConfig(), NEAR)
-        | "PerDocument" >> DeduplicateDocuments(NEAR, index | "IndexKeys" >> beam.Map(index_keys))
+        | "PerDocument" >> DeduplicateDocuments(NEAR, index_keys)
     )
     assert_that(
         old | "OldList" >> beam.combiners.ToList(), functools.partial(_save, path=str(old_path)), "Old"

@@ -65,11 +65,6 @@ def primary_key(table: str, row: dict) -> tuple:
     return tuple(row[column] for column in PRIMARY_KEYS[table])
 
 
-def rows_to_table(table: str, rows: Iterable[dict]) -> pa.Table:
-    """Rows (dicts) -> Arrow table with the table's declared schema, sorted by primary key."""
-    return sort_by_key(table, pa.Table.from_pylist(list(rows), schema=schema_for(table)))
-
-
 def sort_by_key(table: str, rows_table: pa.Table) -> pa.Table:
     """The rows in primary-key order (Arrow compares strings by UTF-8 bytes, i.e. by code point,
     as Python does, so the order and the file digest are those of a Python sort)."""

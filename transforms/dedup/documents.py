@@ -89,27 +89,22 @@ def dedup_keys(element: SegmentedDocument) -> tuple[DedupKey, ...]:
     )
 
 
-def index_keys(row: dict) -> tuple[DedupKey, ...]:
-    """A `_state/segments` row of an earlier run as a DedupKey (always canonical, always earlier).
-
-    A 1-tuple, so both inputs of the combine have one element type (and one coder).
-    """
-    return (
-        DedupKey(
-            row["segment_id"],
-            row["content_hash"],
-            INDEX_ORDER,
-            tuple(row.get("shingles") or ()),
-            tuple(row.get("bands") or ()),
-            from_index=True,
-        ),
+def index_key(row: dict) -> DedupKey:
+    """A `_state/segments` row of an earlier run as a DedupKey (always canonical, always earlier)."""
+    return DedupKey(
+        row["segment_id"],
+        row["content_hash"],
+        INDEX_ORDER,
+        tuple(row.get("shingles") or ()),
+        tuple(row.get("bands") or ()),
+        from_index=True,
     )
 
 
 def index_key_batch(batch: pa.Table, cutoff: dt.date | None) -> Iterator[tuple[DedupKey, ...]]:
     """The DedupKeys of one record batch of `_state/segments` (rows within the horizon), as one
     element: the index has a row per canonical segment ever ingested, too many to ship one by one."""
-    keys = tuple(index_keys(row)[0] for row in batch.to_pylist() if within_horizon(row, cutoff))
+    keys = tuple(index_key(row) for row in batch.to_pylist() if within_horizon(row, cutoff))
     if keys:
         yield keys
 
@@ -188,18 +183,21 @@ class DecideDuplicates(beam.CombineFn):
         return decide(accumulator, self._config)
 
 
+_DUPLICATE_COUNTERS = {kind: Metrics.counter("newsbeam", f"duplicates_{kind}") for kind in ("exact", "near")}
+
+
 def count_verdicts(verdicts: Iterable[DedupVerdict]) -> None:
     """The run's duplicate counters (same names as `Deduplicate`'s)."""
     for verdict in verdicts:
-        if verdict.duplicate_kind in ("exact", "near"):
-            Metrics.counter("newsbeam", f"duplicates_{verdict.duplicate_kind}").inc()
+        if verdict.duplicate_kind in _DUPLICATE_COUNTERS:
+            _DUPLICATE_COUNTERS[verdict.duplicate_kind].inc()
 
 
 class DeduplicateDocuments(beam.PTransform):
     """SegmentedDocument -> the run's duplicate verdicts, one dict (a singleton PCollection).
 
-    `index` = DedupKey tuples of earlier runs' `_state/segments` (`index_key_batch`, `index_keys`),
-    or None.
+    `index` = tuples of DedupKeys of earlier runs' `_state/segments` (`index_key_batch`), or None:
+    tuples, as the documents' keys are, so both inputs of the combine have one element type.
     """
 
     def __init__(self, config: NearDedupConfig, index: beam.PCollection | None = None) -> None:

@@ -61,7 +61,10 @@ class Fingerprint:
 
 def word_shingles(text: str, size: int) -> list[str]:
     """Word n-grams of the normalized text (the whole text when it is shorter than n)."""
-    words = normalize_for_hash(text).split()
+    return _shingles_of(normalize_for_hash(text).split(), size)
+
+
+def _shingles_of(words: list[str], size: int) -> list[str]:
     if len(words) <= size:
         return [" ".join(words)] if words else []
     return [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
@@ -148,8 +151,9 @@ def fingerprints(
     """The fingerprints of (segment_id, order_key, text) items, None for those too short to be judged."""
     found: list[tuple[int, tuple[int, ...]]] = []
     for index, (_, _, text) in enumerate(segments):
-        if len(normalize_for_hash(text).split()) >= config.min_words:
-            found.append((index, shingle_hashes(word_shingles(text, config.shingle_size))))
+        words = normalize_for_hash(text).split()
+        if len(words) >= config.min_words:
+            found.append((index, shingle_hashes(_shingles_of(words, config.shingle_size))))
     out: list[Fingerprint | None] = [None] * len(segments)
     sigs = signatures([hashes for _, hashes in found], config.num_perm)
     for (index, hashes), sig in zip(found, sigs, strict=True):
