@@ -208,6 +208,30 @@ def test_document_mentions_are_the_per_segment_mentions_grouped_by_document() ->
     assert sum(map(len, found)) > 20  # the seeds do have entities
 
 
+
+def test_model_keeps_only_what_ner_computes_with_and_finds_the_same_entities() -> None:
+    """`load_model` drops the excluded components and any shared embedding left without listeners;
+    on every seed segment the entities are those of the pipeline that still runs it."""
+    import spacy
+
+    from transforms.entities.ner import UNUSED_COMPONENTS, unheard_embeddings
+
+    nlp = load_model(MODEL)
+    assert "ner" in nlp.pipe_names
+    assert not unheard_embeddings(nlp)
+    assert not set(nlp.pipe_names) & set(UNUSED_COMPONENTS)
+    fuller = spacy.load(MODEL, exclude=list(UNUSED_COMPONENTS))
+    dropped = set(fuller.pipe_names) - set(nlp.pipe_names)
+    assert dropped == set(unheard_embeddings(fuller))
+    texts = [n.text for document in _ner_inputs([_assembled(p) for p in SEEDS]) for n in document]
+
+    def entities(model) -> list[list[tuple[int, int, str]]]:
+        return [[(e.start_char, e.end_char, e.label_) for e in doc.ents] for doc in model.pipe(texts)]
+
+    found = entities(nlp)
+    assert sum(map(len, found)) > 20  # the seeds do have entities
+    assert found == entities(fuller)
+
 def test_run_on_span_is_cut_at_inner_title():
     assert run_on_offset("Mohammed El-Sheikhy Le maréchal Khalifa Haftar") == len(
         "Mohammed El-Sheikhy Le maréchal "

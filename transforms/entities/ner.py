@@ -4,7 +4,9 @@
 Only canonical (non-duplicate) segments reach the model: a copy's entities are its canonical
 segment's. The components NER does not need (parser, lemmatizer, morphologizer, ...) are
 excluded at load time, which leaves the entities unchanged (checked on the seeds) and loads
-about 5 times faster.
+about 5 times faster. So is a shared `tok2vec` once nothing listens to it: in the French news
+pipelines `ner` embeds its own Tok2Vec, and the shared one only fed the excluded tagger and
+parser (same entities without it; NER about a third cheaper, `benchmarks/profile_notes.md`).
 """
 
 from __future__ import annotations
@@ -67,13 +69,29 @@ _MODELS: dict[str, object] = {}
 _MODELS_LOCK = threading.Lock()
 
 
+def unheard_embeddings(nlp) -> list[str]:
+    """Shared embedding components (`tok2vec`, `transformer`) that no remaining component listens to.
+
+    Why: spaCy runs every component of a pipeline, so a shared `tok2vec` whose listeners were
+    excluded still embeds every token, for nobody. A component listening to it keeps it.
+    """
+    return [
+        name
+        for name, component in nlp.pipeline
+        if hasattr(component, "listening_components") and not component.listening_components
+    ]
+
+
 def load_model(name: str):  # -> spacy.Language
-    """Load a spaCy pipeline with only the NER components, once per process."""
+    """Load a spaCy pipeline with only what its NER computes with, once per process."""
     with _MODELS_LOCK:
         if name not in _MODELS:
             import spacy
 
-            _MODELS[name] = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
+            nlp = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
+            for unheard in unheard_embeddings(nlp):
+                nlp.remove_pipe(unheard)
+            _MODELS[name] = nlp
         return _MODELS[name]
 
 
