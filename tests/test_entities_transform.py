@@ -208,7 +208,6 @@ def test_document_mentions_are_the_per_segment_mentions_grouped_by_document() ->
     assert sum(map(len, found)) > 20  # the seeds do have entities
 
 
-
 def test_model_keeps_only_what_ner_computes_with_and_finds_the_same_entities() -> None:
     """`load_model` drops the excluded components and any shared embedding left without listeners;
     on every seed segment the entities are those of the pipeline that still runs it."""
@@ -231,6 +230,7 @@ def test_model_keeps_only_what_ner_computes_with_and_finds_the_same_entities() -
     found = entities(nlp)
     assert sum(map(len, found)) > 20  # the seeds do have entities
     assert found == entities(fuller)
+
 
 def test_run_on_span_is_cut_at_inner_title():
     assert run_on_offset("Mohammed El-Sheikhy Le maréchal Khalifa Haftar") == len(
