@@ -8,15 +8,18 @@ Both run on the DirectRunner in one pipeline; each result is saved by its matche
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import pickle
 from collections import Counter
 from pathlib import Path
 
 import apache_beam as beam
+import pyarrow as pa
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that
 
+from schemas import schema_for
 from tests.test_dedup_quality import build_documents, build_labelled_set
 from transforms.assemble import AssembledDocument
 from transforms.dedup import Deduplicate, NearDedupConfig
@@ -24,10 +27,11 @@ from transforms.dedup.documents import (
     DeduplicateDocuments,
     decide,
     dedup_keys,
-    index_key,
+    index_key_batch,
+    index_keys_of,
     segment_document_for_dedup,
 )
-from transforms.dedup.index import state_rows
+from transforms.dedup.index import state_rows, within_horizon
 from transforms.dedup.transform import with_fingerprint
 from transforms.records import DedupVerdict, Document
 from transforms.segment import SegmentConfig, segment_document
@@ -76,6 +80,9 @@ def test_same_verdicts_as_the_per_segment_dedup_with_an_index(tmp_path: Path) ->
 
     pipeline = TestPipeline()
     index = pipeline | "Index" >> beam.Create(index_rows)
+    index_table = pa.Table.from_pylist(index_rows, schema=schema_for("state_segments"))
+    half = index_table.num_rows // 2  # two record batches, as ReadFromParquetBatched gives them
+    batches = pipeline | "IndexBatches" >> beam.Create([index_table.slice(0, half), index_table.slice(half)])
     docs = pipeline | "Docs" >> beam.Create(current)
     old = (
         docs
@@ -83,7 +90,7 @@ def test_same_verdicts_as_the_per_segment_dedup_with_an_index(tmp_path: Path) ->
         | "PerSegment" >> Deduplicate(NEAR, index)
         | "Verdicts" >> beam.Map(lambda pair: pair[1])
     )
-    index_keys = index | "IndexKeys" >> beam.Map(lambda row: (index_key(row),))
+    index_keys = batches | "IndexKeys" >> beam.FlatMap(index_key_batch, None)
     new = (
         docs
         | "Segmented" >> beam.Map(segment_document_for_dedup, SegmentConfig(), NEAR)
@@ -120,3 +127,24 @@ def test_repeats_inside_a_document_are_fingerprinted_once() -> None:
     assert list(duplicates.values()) == [
         DedupVerdict(segments[1].segment_id, True, "exact", segments[0].segment_id, 1.0)
     ]
+
+
+def test_index_keys_are_the_rows_within_the_horizon_column_by_column() -> None:
+    """`index_key_batch` keeps the rows `within_horizon` keeps (undatable run ids included) and
+    `index_keys_of` reads them back as canonical, earlier-than-this-run keys, lists as tuples."""
+    rows = [
+        {"segment_id": f"d{i}-p0000-s0000", "content_hash": f"h{i % 3}", "shingles": [i, i + 7],
+         "bands": [i * 11, i * 13] if i % 2 else None, "run_id": run_id}
+        for i, run_id in enumerate(["20240101T000000Z-aaaaaa", "20261120T093000Z-bbbbbb", "legacy"] * 3)
+    ]  # fmt: skip
+    table = pa.Table.from_pylist(rows, schema=schema_for("state_segments"))
+    cutoff = dt.date(2026, 11, 1)
+    (kept,) = index_key_batch(table, cutoff)
+    keys = list(index_keys_of(kept))
+    assert [k.segment_id for k in keys] == [r["segment_id"] for r in rows if within_horizon(r, cutoff)]
+    assert len(keys) == 6
+    assert all(k.from_index and k.order_key == keys[0].order_key < (1,) for k in keys)
+    assert keys[0].shingles == (1, 8) and keys[0].bands == (11, 13) and keys[1].bands == ()
+    assert len(list(index_keys_of(next(index_key_batch(table, None))))) == len(rows)
+    (legacy,) = index_key_batch(table, dt.date(2030, 1, 1))  # only the undatable rows are left
+    assert [k.segment_id[:2] for k in index_keys_of(legacy)] == ["d2", "d5", "d8"]

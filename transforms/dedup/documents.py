@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import apache_beam as beam
 import pyarrow as pa
+import pyarrow.compute as pc
 from apache_beam.metrics import Metrics
 
 from transforms.dedup.exact import exact_verdicts
@@ -89,24 +90,46 @@ def dedup_keys(element: SegmentedDocument) -> tuple[DedupKey, ...]:
     )
 
 
-def index_key(row: dict) -> DedupKey:
-    """A `_state/segments` row of an earlier run as a DedupKey (always canonical, always earlier)."""
-    return DedupKey(
-        row["segment_id"],
-        row["content_hash"],
-        INDEX_ORDER,
-        tuple(row.get("shingles") or ()),
-        tuple(row.get("bands") or ()),
-        from_index=True,
-    )
+#: The columns of `_state/segments` that the decision reads.
+INDEX_KEY_COLUMNS = ("segment_id", "content_hash", "shingles", "bands")
 
 
-def index_key_batch(batch: pa.Table, cutoff: dt.date | None) -> Iterator[tuple[DedupKey, ...]]:
-    """The DedupKeys of one record batch of `_state/segments` (rows within the horizon), as one
-    element: the index has a row per canonical segment ever ingested, too many to ship one by one."""
-    keys = tuple(index_key(row) for row in batch.to_pylist() if within_horizon(row, cutoff))
-    if keys:
+def index_key_batch(batch: pa.Table, cutoff: dt.date | None) -> Iterator[pa.Table]:
+    """One record batch of `_state/segments`: its rows within the horizon, key columns only.
+
+    Why Arrow rather than DedupKeys: the index has a row per canonical segment ever ingested, and it
+    crosses two stage boundaries on its way to the decision; as columns it pickles as a few buffers,
+    where one object per row cost more than the decision's own work on it (`index_keys_of` makes
+    the DedupKeys there, in one pass over the columns).
+    """
+    if isinstance(batch, pa.RecordBatch):
+        batch = pa.Table.from_batches([batch])
+    keys = batch.select(list(INDEX_KEY_COLUMNS))
+    if cutoff is not None:
+        run_ids = batch.column("run_id")
+        kept = [r for r in pc.unique(run_ids).to_pylist() if within_horizon({"run_id": r}, cutoff)]
+        keys = keys.filter(pc.is_in(run_ids, value_set=pa.array(kept, pa.string())))
+    if keys.num_rows:
         yield keys
+
+
+def index_keys_of(table: pa.Table) -> Iterator[DedupKey]:
+    """The DedupKeys of index rows (`index_key_batch`), read column by column: always canonical,
+    always earlier than this run (INDEX_ORDER)."""
+    columns = [table.column(name).to_pylist() for name in INDEX_KEY_COLUMNS]
+    for segment_id, content_hash, shingles, bands in zip(*columns, strict=True):
+        yield DedupKey(
+            segment_id, content_hash, INDEX_ORDER, tuple(shingles or ()), tuple(bands or ()), from_index=True
+        )
+
+
+def with_index_keys(elements: Iterable[DedupKey | pa.Table]) -> Iterator[DedupKey]:
+    """DedupKeys, with the index tables among them expanded (`index_keys_of`)."""
+    for element in elements:
+        if isinstance(element, pa.Table):
+            yield from index_keys_of(element)
+        else:
+            yield element
 
 
 def decide(keys: Iterable[DedupKey], config: NearDedupConfig) -> dict[str, DedupVerdict]:
@@ -157,7 +180,8 @@ def verdicts_for(
 
 
 class DecideDuplicates(beam.CombineFn):
-    """Collects the DedupKeys of a run (a tuple per document or index row) and `decide`s.
+    """Collects the DedupKeys of a run (a tuple per document) and the index's key tables
+    (`index_key_batch`), and `decide`s.
 
     Why a combine: Beam lifts it, so each worker ships its part as one list; the decision itself
     needs every key of the run in one place (a hash or an LSH band can be shared by any two documents).
@@ -166,21 +190,28 @@ class DecideDuplicates(beam.CombineFn):
     def __init__(self, config: NearDedupConfig) -> None:
         self._config = config
 
-    def create_accumulator(self) -> list[DedupKey]:
+    def create_accumulator(self) -> list[DedupKey | pa.Table]:
         return []
 
-    def add_input(self, accumulator: list[DedupKey], element: tuple[DedupKey, ...]) -> list[DedupKey]:
-        accumulator.extend(element)
+    def add_input(
+        self, accumulator: list[DedupKey | pa.Table], element: tuple[DedupKey, ...] | pa.Table
+    ) -> list[DedupKey | pa.Table]:
+        if isinstance(element, pa.Table):
+            accumulator.append(element)  # index keys stay columns until the decision
+        else:
+            accumulator.extend(element)
         return accumulator
 
-    def merge_accumulators(self, accumulators: Iterable[list[DedupKey]]) -> list[DedupKey]:
-        merged: list[DedupKey] = []
+    def merge_accumulators(
+        self, accumulators: Iterable[list[DedupKey | pa.Table]]
+    ) -> list[DedupKey | pa.Table]:
+        merged: list[DedupKey | pa.Table] = []
         for accumulator in accumulators:
             merged.extend(accumulator)
         return merged
 
-    def extract_output(self, accumulator: list[DedupKey]) -> dict[str, DedupVerdict]:
-        return decide(accumulator, self._config)
+    def extract_output(self, accumulator: list[DedupKey | pa.Table]) -> dict[str, DedupVerdict]:
+        return decide(with_index_keys(accumulator), self._config)
 
 
 _DUPLICATE_COUNTERS = {kind: Metrics.counter("newsbeam", f"duplicates_{kind}") for kind in ("exact", "near")}
@@ -196,8 +227,7 @@ def count_verdicts(verdicts: Iterable[DedupVerdict]) -> None:
 class DeduplicateDocuments(beam.PTransform):
     """SegmentedDocument -> the run's duplicate verdicts, one dict (a singleton PCollection).
 
-    `index` = tuples of DedupKeys of earlier runs' `_state/segments` (`index_key_batch`), or None:
-    tuples, as the documents' keys are, so both inputs of the combine have one element type.
+    `index` = key tables of earlier runs' `_state/segments` (`index_key_batch`), or None.
     """
 
     def __init__(self, config: NearDedupConfig, index: beam.PCollection | None = None) -> None:
