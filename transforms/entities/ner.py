@@ -5,7 +5,7 @@ Only canonical (non-duplicate) segments reach the model: a copy's entities are i
 segment's. The components NER does not need (parser, lemmatizer, morphologizer, ...) are
 excluded at load time, which leaves the entities unchanged (checked on the seeds) and loads
 about 5 times faster. So is a shared `tok2vec` once nothing listens to it: in the French news
-pipelines `ner` embeds its own Tok2Vec, and the shared one only fed the excluded tagger and
+pipelines `ner` embeds its own Tok2Vec, and the shared one only fed the excluded morphologizer and
 parser (same entities without it; NER about a third cheaper, `benchmarks/profile_notes.md`).
 """
 
