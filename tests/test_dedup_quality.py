@@ -34,6 +34,7 @@ from transforms.dedup.near import (
     resolve_clusters,
     signature,
     signatures,
+    verified_scores,
     verified_similarity,
     word_shingles,
 )
@@ -445,6 +446,25 @@ def test_near_edges_are_the_bucket_edges_of_every_shared_band_verified_once() ->
     }
     assert not any(e.later.startswith("old") for e in found)  # indexed segments are never the copy
     assert near_edges([indexed, also_indexed], config) == []
+
+
+def test_verified_scores_are_verified_similarity_pair_by_pair() -> None:
+    """The vectorised verification gives, for every pair, exactly `verified_similarity`'s score
+    (None as NaN): overlapping, contained, disjoint, identical and empty shingle sets, pairs in both
+    orders, and sets that share hash values but not owners."""
+    config = NearDedupConfig()
+    rng = random.Random(5)
+    pool = list(range(1, 60))
+    sets = [tuple(sorted(rng.sample(pool, rng.randint(1, 30)))) for _ in range(40)]
+    sets += [sets[0], sets[1][:-1], (), (), (*sets[2], 2**32 - 1), (2**32 - 1,)]  # copies, empties, max
+    sets += [tuple(range(1, 11)), tuple(range(1, 9)), (*range(1, 9), 99)]  # 0.8 exactly, and not
+    prints = [Fingerprint(f"d{i}-p0000-s0000", (1, i), hashes, ()) for i, hashes in enumerate(sets)]
+    pairs = np.array([(i, j) for i in range(len(prints)) for j in range(len(prints)) if i != j])
+    scores = verified_scores(prints, pairs, config, chunk=97)  # several chunks, one ragged
+    expected = [verified_similarity(prints[i], prints[j], config) for i, j in pairs.tolist()]
+    assert [None if np.isnan(x) else x for x in scores.tolist()] == expected
+    assert 10 <= sum(x is not None for x in expected) < len(expected) / 2  # copies, containments pass
+    assert verified_scores(prints, np.empty((0, 2), dtype=np.int64), config).shape == (0,)
 
 
 def test_a_merged_sentence_does_not_make_its_two_halves_copies_of_each_other() -> None:
