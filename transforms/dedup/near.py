@@ -171,15 +171,11 @@ def fingerprint(
 
 def similarity(a: Collection[int], b: Collection[int]) -> tuple[float, float]:
     """(Jaccard, containment of the smaller set in the larger) of two shingle-hash sets (sorted
-    unique tuples, or frozensets). `near_edges` scores its pairs with `verified_scores` instead,
-    the same arithmetic vectorised over all pairs."""
+    unique tuples). `near_edges` scores its pairs with `verified_scores` instead, the same
+    arithmetic vectorised over all pairs."""
     if not a or not b:
         return 0.0, 0.0
-    # A set intersection, not numpy's intersect1d: on ~25 hashes it is ~10x cheaper.
-    if isinstance(a, frozenset) and isinstance(b, frozenset):
-        common = len(a & b)
-    else:
-        common = len(set(a).intersection(b))
+    common = len(set(a).intersection(b))  # on ~25 hashes ~10x cheaper than numpy's intersect1d
     return common / (len(a) + len(b) - common), common / min(len(a), len(b))
 
 
