@@ -46,6 +46,7 @@ class RunConfig:
     near: NearDedupConfig = field(default_factory=NearDedupConfig)
     shards_per_partition: int = 1
     index_horizon_days: float | None = None  # dedup against the index rows of the last N days only
+    path_date_patterns: tuple[str, ...] = ()  # user regexes for dates in paths, before the defaults
     expected_documents: int | None = None  # files matched before the run, for the progress ETA
     progress: bool = True
 
@@ -106,7 +107,7 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     segmented = (
         read.documents
         | "SkipIngested" >> SkipIngested(config.output)
-        | "PubDate" >> InferPubDates()
+        | "PubDate" >> InferPubDates(config.ingested_at, config.path_date_patterns)
         | "Segment" >> beam.Map(_segment, config)
     )
     duplicates = segmented | "Dedup" >> DeduplicateDocuments(config.near, index)

@@ -42,7 +42,8 @@ def run(
         typer.Option(
             "--input",
             "-i",
-            help="Glob of .txt / .txt.gz files on any Beam filesystem (local, gs://, ...). Repeatable.",
+            help="Glob of .txt / .txt.gz files (one article each) or .jsonl / .ndjson (.gz) files (one "
+            "article per line) on any Beam filesystem (local, gs://, ...). Repeatable.",
         ),
     ],
     output: Annotated[str, typer.Option("--output", "-o", help="Output folder (local path or Beam URL).")],
@@ -77,6 +78,22 @@ def run(
             help="Dedup against the index of the last N days only (bounds each run's cost as history grows)."
         ),
     ] = None,
+    path_date_pattern: Annotated[
+        list[str],
+        typer.Option(
+            help="Regex with named groups year, month (and day) for publication dates in paths or URLs, "
+            "tried before the built-in /2018/11/17/, 2018-11-17_, 20181117- and /2018/11/ patterns. "
+            "Repeatable."
+        ),
+    ] = [],  # noqa: B006 - typer reads the default, never mutates it
+    jsonl_field: Annotated[
+        list[str],
+        typer.Option(
+            help="Keys of JSON Lines records, NAME=KEY[,KEY...] with NAME one of text, date, title, url, id "
+            "(dotted keys read nested objects: date=meta.published). Repeatable; defaults fit common "
+            "scrapers (text/maintext/content, date/date_publish/published, title, url, id)."
+        ),
+    ] = [],  # noqa: B006
     json_summary: Annotated[bool, typer.Option("--json", help="Print the run manifest as JSON.")] = False,
     counters: Annotated[bool, typer.Option(help="Also print every Beam metrics counter at the end.")] = True,
     progress: Annotated[bool, typer.Option(help="Progress on stderr: documents, docs/s, ETA.")] = True,
@@ -92,8 +109,17 @@ def run(
     run holds OUTPUT/_lock.
     """
     from pipeline.logs import quiet_logging
-
     quiet_logging(verbose)
+    from transforms.dates.publication import compile_path_pattern
+    from transforms.read_jsonl import parse_field_options
+
+    try:
+        for pattern in path_date_pattern:
+            compile_path_pattern(pattern)
+        jsonl_fields = parse_field_options(jsonl_field)
+    except ValueError as bad:
+        typer.echo(f"error: {bad}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
     from pipeline.flink import FlinkSetupMissing
     from pipeline.lock import LockBusy
     from pipeline.runner import run_batch
@@ -112,6 +138,8 @@ def run(
             progress=progress,
             chunk_files=chunk_files,
             index_horizon_days=index_horizon_days,
+            path_date_patterns=path_date_pattern,
+            jsonl_fields=jsonl_fields,
         )
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)
@@ -126,7 +154,7 @@ def run(
         if counters:
             typer.echo("Beam counters:\n" + summary.render_counters())
     if not summary.counts_add_up:
-        typer.echo("error: files read != documents + skipped + rejected", err=True)
+        typer.echo("error: records read != documents + skipped + rejected", err=True)
         raise typer.Exit(EXIT_FAILED)
     if summary.rejected:
         typer.echo(f"warning: {summary.rejected} input(s) rejected, see {summary.output}/rejected/", err=True)

@@ -17,6 +17,8 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics.metric import MetricsFilter
 
 RUNS_DIRNAME = "_runs"
+#: Sources of `documents.pub_date`, strongest first (transforms/dates/publication.py).
+PUB_DATE_SOURCES = ("header", "metadata", "dateline", "path", "content")
 NAMESPACE = "newsbeam"
 
 
@@ -64,6 +66,11 @@ class RunSummary:
         return self.counters.get("files_read", 0)
 
     @property
+    def records_read(self) -> int:
+        """Inputs read: one per text file, one per non-blank line of a JSON Lines file."""
+        return self.counters.get("records_read", 0)
+
+    @property
     def documents(self) -> int:
         return self.counters.get("documents", 0)
 
@@ -76,9 +83,24 @@ class RunSummary:
         return self.counters.get("skipped_already_ingested", 0)
 
     @property
+    def dated(self) -> int:
+        """Documents of this run with a publication date."""
+        return sum(self.counters.get(f"pub_date_{source}", 0) for source in PUB_DATE_SOURCES)
+
+    @property
+    def dated_by(self) -> str:
+        """Where the publication dates came from, e.g. "dateline 97, path 1, none 2"."""
+        parts = [
+            f"{source} {self.counters[f'pub_date_{source}']}"
+            for source in (*PUB_DATE_SOURCES, "none")
+            if self.counters.get(f"pub_date_{source}")
+        ]
+        return ", ".join(parts) or "none"
+
+    @property
     def counts_add_up(self) -> bool:
-        """files read = documents ingested + skipped (already ingested) + rejected."""
-        return self.files_read == self.documents + self.skipped + self.rejected
+        """records read = documents ingested + skipped (already ingested) + rejected."""
+        return self.records_read == self.documents + self.skipped + self.rejected
 
     def to_json(self) -> dict[str, Any]:
         import apache_beam
@@ -94,6 +116,7 @@ class RunSummary:
             "wall_seconds": round(self.wall_seconds, 3),
             "counts": {
                 "files_read": self.files_read,
+                "records_read": self.records_read,
                 "documents": self.documents,
                 "rejected": self.rejected,
                 "skipped_already_ingested": self.skipped,
@@ -121,10 +144,12 @@ class RunSummary:
         check = "ok" if self.counts_add_up else "MISMATCH"
         lines = [
             f"newsbeam run {self.run_id} -> {self.output}",
-            f"  files read        {self.files_read:>8}   (= documents + skipped + rejected: {check})",
+            f"  files read        {self.files_read:>8}",
+            f"  records read      {self.records_read:>8}   (= documents + skipped + rejected: {check})",
             f"  documents         {self.documents:>8}   (new this run)",
             f"  skipped           {self.skipped:>8}   (already ingested)",
             f"  rejected          {self.rejected:>8}",
+            f"  dated             {self.dated:>8}   ({self.dated_by})",
             f"  segments          {c.get('segments', 0):>8}",
             f"  duplicates        {dup_exact + dup_near:>8}   (exact {dup_exact}, near {dup_near})",
             f"  entities          {c.get('entities', 0):>8}",

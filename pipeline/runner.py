@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import glob
 import logging
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
 from transforms.read import ReadConfig
+from transforms.read_jsonl import JsonlFields
 from transforms.segment import SegmentConfig
 
 
@@ -119,6 +121,8 @@ def run_batch(
     progress: bool = True,
     chunk_files: int = DEFAULT_CHUNK_FILES,
     index_horizon_days: float | None = None,
+    path_date_patterns: Sequence[str] = (),
+    jsonl_fields: JsonlFields | None = None,
 ) -> RunSummary:
     """Run the pipeline to completion over the inputs, in chunks of `chunk_files` files when there
     are more; returns the summary of the whole (each chunk also writes its own manifest).
@@ -138,6 +142,8 @@ def run_batch(
         "shards": shards,
         "chunk_files": chunk_files,
         "index_horizon_days": index_horizon_days,
+        "path_date_patterns": list(path_date_patterns),
+        "jsonl_fields": dataclasses.asdict(jsonl_fields or JsonlFields()),
         "beam_args": list(beam_args),
     }
     chunks = chunk_inputs(inputs, chunk_files)
@@ -154,12 +160,13 @@ def run_batch(
                 output,
                 chunk_started,
                 spacy_models,
-                read=ReadConfig(max_document_bytes=max_document_bytes),
+                read=ReadConfig(max_document_bytes=max_document_bytes, jsonl=jsonl_fields or JsonlFields()),
                 segment=SegmentConfig(max_segment_chars=max_segment_chars, min_dedup_words=min_dedup_words),
                 shards_per_partition=shards,
                 expected_documents=expected,
                 progress=progress,
                 index_horizon_days=index_horizon_days,
+                path_date_patterns=tuple(path_date_patterns),
             )
             found = _run_one(config, beam_args)
             chunk_options = {**options, "chunk": f"{index + 1}/{len(chunks)}"}

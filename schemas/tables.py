@@ -1,4 +1,4 @@
-"""Schemas of the output tables, version 1.
+"""Schemas of the output tables (version in SCHEMA_VERSION).
 
 Why explicit schemas: a schema inferred from the first row changes with the data (a column that
 is null in one partition becomes `null` typed there), which breaks dataset unification in
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = 1
+#: 1: first release. 2: `documents.title` and `documents.url` (JSON Lines metadata); `pub_date_source`
+#: also 'metadata', 'dateline', 'path'. Readers of version 1 files see the new columns as NULL.
+SCHEMA_VERSION = 2
 
 #: Hive partition column of every dated table; stored in the path, not in the files.
 PARTITION_COLUMN = "pub_month"
@@ -25,7 +27,7 @@ _DOCUMENTS = pa.schema(
         pa.field("doc_id", pa.string(), nullable=False),
         pa.field("source", pa.string(), nullable=False),
         pa.field("pub_date", pa.date32()),
-        pa.field("pub_date_source", pa.string()),  # 'header' | 'content' | null
+        pa.field("pub_date_source", pa.string()),  # header | metadata | dateline | path | content | null
         pa.field("pub_date_granularity", pa.string()),  # 'day' | 'month' | null
         pa.field("language", pa.string()),
         pa.field("text", pa.string(), nullable=False),
@@ -40,6 +42,8 @@ _DOCUMENTS = pa.schema(
         pa.field("encoding", pa.string(), nullable=False),
         pa.field("ingested_at", pa.timestamp("us", tz="UTC"), nullable=False),
         pa.field("run_id", pa.string(), nullable=False),
+        pa.field("title", pa.string()),  # JSON Lines records: the title field (null for text files)
+        pa.field("url", pa.string()),  # JSON Lines records: the url field
     ]
 )
 

@@ -57,14 +57,22 @@ def test_infer_pub_date_ignores_bare_historical_dates() -> None:
     assert infer_pub_date(text) is None
 
 
-def test_infer_pub_date_weekday_pins_year_at_month_granularity() -> None:
-    text = "Les élections de 2019 approchent. Le scrutin aura lieu dimanche 26 mai."
-    assert infer_pub_date(text) == (D(2019, 5, 1), "month")
+def test_infer_pub_date_one_dated_event_is_no_evidence() -> None:
+    """One event, however it is written, dates the event and not the article (measured on Wikinews)."""
+    assert infer_pub_date("Les élections de 2019 approchent. Le scrutin aura lieu dimanche 26 mai.") is None
+    assert infer_pub_date("Le sommet s'est ouvert vendredi 5 avril 2019 à Tunis.") is None
 
 
-def test_infer_pub_date_weekday_with_full_date() -> None:
-    assert infer_pub_date("Le sommet s'est ouvert vendredi 5 avril 2019 à Tunis.") == (D(2019, 4, 5), "day")
-    assert infer_pub_date("Le sommet s'est ouvert jeudi 5 avril 2019 à Tunis.") is None  # weekday mismatch
+def test_infer_pub_date_two_mentions_of_one_day_confirm_each_other() -> None:
+    text = "Le sommet s'est ouvert vendredi 5 avril 2019 à Tunis. Vendredi 5 avril, les délégués ont voté."
+    assert infer_pub_date(text) == (D(2019, 4, 5), "day")
+    mismatch = "Le sommet s'est ouvert jeudi 5 avril 2019 à Tunis. Jeudi 5 avril, les délégués ont voté."
+    assert infer_pub_date(mismatch) is None  # 5 April 2019 is a Friday
+
+
+def test_infer_pub_date_refuses_a_day_older_than_a_year_the_text_names() -> None:
+    text = "Le 5 juillet 1962, l'Algérie devint indépendante. Le jeudi 5 juillet, en 2012, on a fêté ses 50 ans."
+    assert infer_pub_date(text) is None
 
 
 @pytest.mark.parametrize("text", ["", "Aucune date ici.", "Il est venu hier."])

@@ -133,7 +133,8 @@ def test_counts_add_up_and_summary_prints_them(
     n_rejected = len(CASES) - n_docs + 1
     assert (counts["files_read"], counts["documents"], counts["rejected"]) == (matched, n_docs, n_rejected)
     assert matched == counts["documents"] + counts["rejected"] + counts["skipped_already_ingested"]
-    assert re.search(rf"files read\s+{matched}\s+\(= documents \+ skipped \+ rejected: ok\)", proc.stdout)
+    assert re.search(rf"files read\s+{matched}\n", proc.stdout)
+    assert re.search(rf"records read\s+{matched}\s+\(= documents \+ skipped \+ rejected: ok\)", proc.stdout)
     assert re.search(rf"documents\s+{n_docs}\b", proc.stdout)
     assert re.search(rf"rejected\s+{n_rejected}\b", proc.stdout)
     assert f"{n_rejected} input(s) rejected" in proc.stderr

@@ -109,6 +109,8 @@ def document_row(item: AssembledDocument, ingested_at: dt.datetime, run_id: str)
         "encoding": doc.encoding,
         "ingested_at": ingested_at,
         "run_id": run_id,
+        "title": doc.title,
+        "url": doc.url,
     }
 
 

@@ -3,6 +3,8 @@
 The pure part, `parse_document`, turns (path, bytes) into a Document or raises `RejectInput`
 with a reason code; `ReadDocuments` matches a glob with `fileio` (so any Beam filesystem works:
 local, gs://, s3://, ...) and routes failures to a tagged `rejected` output instead of crashing.
+Text files (`.txt`, `.txt.gz`) are one document each; JSON Lines files (`.jsonl`, `.ndjson`, also
+gzipped) one document per line, read by `transforms/read_jsonl.py`.
 """
 
 from __future__ import annotations
@@ -13,16 +15,18 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.metrics import Metrics
 
-from transforms.records import Document, Rejected
+from transforms.read_jsonl import JSONL_SUFFIXES, JsonlFields, is_jsonl, iter_lines, parse_record
+from transforms.records import Document, Rejected, RejectInput
 
-SUPPORTED_SUFFIXES = (".txt", ".txt.gz")
+TEXT_SUFFIXES = (".txt", ".txt.gz")
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES + JSONL_SUFFIXES
 REJECTED_TAG = "rejected"
 _NUL = b"\x00"
 
@@ -34,18 +38,11 @@ _HEADER_VALUE = re.compile(r"\A(\d{4})-(\d{2})(?:-(\d{2}))?\Z")
 
 @dataclass(frozen=True, slots=True)
 class ReadConfig:
-    """Limits of the reader. Why: one pathological file must not exhaust a worker's memory."""
+    """Limits of the reader (why: one pathological file must not exhaust a worker's memory; for JSON
+    Lines the limit applies to each line) and the keys of JSON Lines records."""
 
     max_document_bytes: int = 10 * 1024 * 1024
-
-
-class RejectInput(ValueError):
-    """An input file that cannot become a document; `reason` is a stable code for the rejected table."""
-
-    def __init__(self, reason: str, detail: str | None = None) -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+    jsonl: JsonlFields = field(default_factory=JsonlFields)
 
 
 def parse_header(raw: str) -> tuple[dt.date | None, str | None, str]:
@@ -296,18 +293,34 @@ def read_bounded(readable: fileio.ReadableFile, path: str, limit: int) -> bytes:
 
 
 class _ParseFile(beam.DoFn):
-    """Read one matched file (decompressing .gz by extension) and parse it; failures go to `rejected`."""
+    """Read one matched file (decompressing .gz by extension) and parse it; failures go to `rejected`.
+
+    Counters: `files_read` per file, `records_read` per input record (a text file, or a non-blank line
+    of a JSON Lines file): records read = documents + skipped + rejected.
+    """
 
     def __init__(self, config: ReadConfig) -> None:
         self._config = config
         self._read = Metrics.counter("newsbeam", "files_read")
+        self._records = Metrics.counter("newsbeam", "records_read")
         self._parsed = Metrics.counter("newsbeam", "parsed")
         self._rejected = Metrics.counter("newsbeam", "rejected")
+
+    def _reject(
+        self, source: str, reason: str, detail: str | None, size: int | None
+    ) -> beam.pvalue.TaggedOutput:
+        self._rejected.inc()
+        Metrics.counter("newsbeam", f"rejected_{reason}").inc()
+        return beam.pvalue.TaggedOutput(REJECTED_TAG, Rejected(source, reason, detail, size))
 
     def process(self, readable: fileio.ReadableFile) -> Iterator:
         path = readable.metadata.path
         size = readable.metadata.size_in_bytes
         self._read.inc()
+        if is_jsonl(path):
+            yield from self._records_of(readable, path, size)
+            return
+        self._records.inc()
         try:
             if not is_supported(path):
                 raise RejectInput("unsupported_extension", f"expected one of {', '.join(SUPPORTED_SUFFIXES)}")
@@ -318,18 +331,47 @@ class _ParseFile(beam.DoFn):
                 raise RejectInput("too_large", f"more than {limit} bytes ({stored}file: {size} bytes)")
             doc = parse_document(path, data, self._config)
         except RejectInput as err:
-            self._rejected.inc()
-            Metrics.counter("newsbeam", f"rejected_{err.reason}").inc()
-            yield beam.pvalue.TaggedOutput(REJECTED_TAG, Rejected(path, err.reason, err.detail, size))
+            yield self._reject(path, err.reason, err.detail, size)
             return
         except (OSError, EOFError, ValueError) as err:  # truncated gzip, unreadable file, ...
-            self._rejected.inc()
-            Metrics.counter("newsbeam", "rejected_unreadable").inc()
-            detail = f"{type(err).__name__}: {err}"[:500]
-            yield beam.pvalue.TaggedOutput(REJECTED_TAG, Rejected(path, "unreadable", detail, size))
+            yield self._reject(path, "unreadable", f"{type(err).__name__}: {err}"[:500], size)
             return
         self._parsed.inc()
         yield doc
+
+    def _records_of(self, readable: fileio.ReadableFile, path: str, size: int) -> Iterator:
+        """Every line of a JSON Lines file as a Document or a Rejected record (`path#L<line>`).
+
+        A file that breaks off (truncated gzip, read error) keeps the records before the break and adds
+        one `unreadable` record for the rest; a file with no record at all is one `empty` record.
+        """
+        limit = self._config.max_document_bytes
+        seen = 0
+        try:
+            with readable.open(compression_type=CompressionTypes.UNCOMPRESSED) as raw:
+                handle = gzip.GzipFile(fileobj=raw, mode="rb") if path.lower().endswith(".gz") else raw
+                for line_no, line, line_size in iter_lines(handle, limit):
+                    seen += 1
+                    self._records.inc()
+                    if line is None:
+                        detail = f"line {line_no}: more than {limit} bytes ({line_size} bytes)"
+                        yield self._reject(f"{path}#L{line_no}", "too_large", detail, line_size)
+                        continue
+                    try:
+                        doc = parse_record(path, line_no, line, self._config.jsonl)
+                    except RejectInput as err:
+                        yield self._reject(f"{path}#L{line_no}", err.reason, err.detail, line_size)
+                        continue
+                    self._parsed.inc()
+                    yield doc
+        except (OSError, EOFError, ValueError) as err:
+            self._records.inc()
+            detail = f"after {seen} record(s): {type(err).__name__}: {err}"[:500]
+            yield self._reject(path, "unreadable", detail, size)
+            return
+        if seen == 0:
+            self._records.inc()
+            yield self._reject(path, "empty", "no JSON Lines record in the file", size)
 
 
 class ParseFiles(beam.PTransform):

@@ -37,6 +37,8 @@ class Document:
     pub_date_granularity: str | None = None
     revision: int = 1  # 2, 3, ... when the same source was ingested before with other content
     supersedes: str | None = None  # doc_id of the previous revision
+    title: str | None = None  # from a JSON Lines record's metadata
+    url: str | None = None
 
     @property
     def order_key(self) -> tuple:
@@ -51,6 +53,16 @@ class Document:
 
 #: Order key of segments ingested by an earlier run: before anything of the current run.
 INDEX_ORDER: tuple = (0,)
+
+
+class RejectInput(ValueError):
+    """An input (a file, or a line of a JSON Lines file) that cannot become a document; `reason` is a
+    stable code for the rejected table."""
+
+    def __init__(self, reason: str, detail: str | None = None) -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
 
 
 @cheap_pickle
