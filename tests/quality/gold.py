@@ -122,7 +122,9 @@ def check(doc: str, registry: dict[str, GoldEntity] | None = None) -> list[str]:
             notes.append(f"ERROR {m.text!r}: label {m.label!r} not in {LABEL_SET}")
         labels.setdefault(m.entity, set()).add(m.label)
         if registry is not None and m.entity in registry and registry[m.entity].label != m.label:
-            notes.append(f"ERROR {m.text!r}: label {m.label} but entity {m.entity!r} is {registry[m.entity].label}")
+            notes.append(
+                f"ERROR {m.text!r}: label {m.label} but entity {m.entity!r} is {registry[m.entity].label}"
+            )
     for entity, found in labels.items():
         if len(found) > 1:
             notes.append(f"ERROR entity {entity!r} has several labels {sorted(found)}")
@@ -154,7 +156,11 @@ def main(argv: list[str]) -> int:
     for doc in docs:
         notes = check(doc, registry)
         errors += sum(n.startswith("ERROR") for n in notes)
-        count = len(load_rows(LABELS / "entities" / f"{doc}.jsonl")) if (LABELS / "entities" / f"{doc}.jsonl").exists() else 0
+        count = (
+            len(load_rows(LABELS / "entities" / f"{doc}.jsonl"))
+            if (LABELS / "entities" / f"{doc}.jsonl").exists()
+            else 0
+        )
         print(f"== {doc}: {count} mentions, {len(notes)} notes")
         for note in notes:
             print("  " + note)

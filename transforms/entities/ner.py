@@ -7,6 +7,8 @@ excluded at load time, which leaves the entities unchanged (checked on the seeds
 about 5 times faster. So is a shared `tok2vec` once nothing listens to it: in the French news
 pipelines `ner` embeds its own Tok2Vec, and the shared one only fed the excluded morphologizer and
 parser (same entities without it; NER about a third cheaper, `benchmarks/profile_notes.md`).
+The loaded pipeline ends with `newsbeam_entity_spans` (`spans.py`): entity boundaries without the
+determiners, titles and headline separators spaCy glues to names.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from transforms.entities.spans import add_to as add_entity_span_fixes
 from transforms.records import cheap_pickle
 
 #: Components of the spaCy news pipelines that NER does not listen to.
@@ -91,6 +94,8 @@ def load_model(name: str):  # -> spacy.Language
             nlp = spacy.load(name, exclude=list(UNUSED_COMPONENTS))
             for unheard in unheard_embeddings(nlp):
                 nlp.remove_pipe(unheard)
+            if "ner" in nlp.pipe_names:
+                add_entity_span_fixes(nlp)
             _MODELS[name] = nlp
         return _MODELS[name]
 
