@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from rapidfuzz.distance import OSA
+from spacy.lang.fr.stop_words import STOP_WORDS
 
 from transforms.entities.gazetteer import Place, lookup_candidates, lookup_place, unambiguous_country
 from transforms.entities.names import (
@@ -38,7 +39,7 @@ from transforms.entities.names import (
     title_before,
     well_formed,
 )
-from transforms.entities.types import corrected_label
+from transforms.entities.types import corrected_label, is_common_noun
 
 LABELS: tuple[str, ...] = ("PER", "LOC", "ORG", "MISC")  # order = tie-break priority
 TITLE_WEIGHT = 2.0  # a title before a name outweighs one contrary spaCy label
@@ -280,6 +281,8 @@ def spurious_reason(text: str, core: str, title: str | None) -> str | None:
     words = name_key(core).split()
     if not words or len(core) < 2:
         return "empty"
+    if len(core.split()) == 1 and (core.lower() in STOP_WORDS or is_common_noun(core)):
+        return "common_word"  # "Ça", "Déjà" at a sentence start; "l'État", "la Justice"
     if all(w in _CALENDAR for w in words):
         return "calendar"
     first = core.split()[0]
@@ -364,6 +367,23 @@ def _person_like_long_form(lf: ResolvedMention) -> bool:
     return parts[-1][:1].isupper()
 
 
+def _first_name_of(
+    rm: ResolvedMention, long_forms: list[ResolvedMention], votes: dict[str, Counter]
+) -> ResolvedMention | None:
+    """The one person of the document whose first name `rm` is ("Marine" -> "Marine Le Pen" beside
+    "Jean-Marie Le Pen"); None when two persons share it or the word is someone's surname."""
+    if len(rm.key.split()) != 1 or is_acronym(rm.core):
+        return None
+    persons = [lf for lf in long_forms if votes.get(lf.key, Counter())["PER"] > 0]
+    if any(lf.key.split()[-1] == rm.key for lf in persons):
+        return None
+    owners = {lf.key for lf in persons if lf.key.split()[0] == rm.key}
+    if len(owners) != 1:
+        return None
+    owner = owners.pop()
+    return next(lf for lf in persons if lf.key == owner)
+
+
 def _headed_name(
     rm: ResolvedMention, base: list[ResolvedMention], votes: dict[str, Counter]
 ) -> ResolvedMention | None:
@@ -443,6 +463,27 @@ def _base_resolution(m: Mention) -> ResolvedMention:
     return ResolvedMention(m, core, name_key(core), core, title, "name", weak=_is_weak(core, m.label))
 
 
+#: Separates a name key from the place sense it was read in ("quebec#city", "quebec#region").
+SENSE_MARK = "#"
+# French writes countries and regions with an article (le Québec, au Québec, du Luxembourg, en
+# Floride) and towns without (à Québec, de Luxembourg, Québec).
+_ARTICLE_BEFORE = re.compile(r"(?:^|[^\w'’])(?:au|aux|du|des|le|la|les|l['’]|en)\s*$", re.IGNORECASE)
+
+
+def place_sense(core: str, left_context: str) -> str | None:
+    """'city' or 'region' for a name that is both a town and a region or country in the gazetteer
+    ("Québec", "Luxembourg", "New York"), from the article French puts before regions only; None for
+    every other name."""
+    kinds = {place.kind for place in lookup_candidates(core)}
+    if "city" not in kinds or not kinds & {"region", "country"}:
+        return None
+    return "region" if _ARTICLE_BEFORE.search(left_context) else "city"
+
+
+def key_sense(key: str) -> str | None:
+    return key.rsplit(SENSE_MARK, 1)[1] if SENSE_MARK in key else None
+
+
 def resolve_within_document(mentions: list[Mention], doc_text: str | None = None) -> list[ResolvedMention]:
     """Resolve one document's mentions; output order follows the input order.
 
@@ -467,11 +508,29 @@ def resolve_within_document(mentions: list[Mention], doc_text: str | None = None
             target = definitions[rm.key]
             out = _retarget(rm, target, "acronym")
         elif _may_be_short_form(rm, votes):
-            target = _nearest_long_form(rm, long_forms, votes, names) or _headed_name(rm, base, votes)
+            target = (
+                _nearest_long_form(rm, long_forms, votes, names)
+                or _first_name_of(rm, long_forms, votes)
+                or _headed_name(rm, base, votes)
+            )
             if target is not None:
                 out = _retarget(rm, target, "short")
-        resolved.append(_with_country(out, country))
+        resolved.append(_with_country(_with_sense(out, votes), country))
     return resolved
+
+
+def _with_sense(rm: ResolvedMention, votes: dict[str, Counter]) -> ResolvedMention:
+    """A place name read as a town or as a region (`place_sense`), for names spaCy calls a place and
+    the document never calls a person."""
+    if rm.kind != "name" or rm.mention.label != "LOC" or votes.get(rm.key, Counter())["PER"] > 0:
+        return rm
+    sense = place_sense(rm.core, rm.mention.left_context)
+    if sense is None:
+        return rm
+    return ResolvedMention(
+        rm.mention, rm.core, f"{rm.key}{SENSE_MARK}{sense}", rm.resolved_text, rm.title, rm.kind,
+        rm.drop_reason, rm.weak, rm.country_hint,
+    )  # fmt: skip
 
 
 def _retarget(rm: ResolvedMention, target: ResolvedMention, kind: str) -> ResolvedMention:
@@ -668,6 +727,21 @@ def _initial_links(keys: list[str], uf: _UnionFind) -> None:
             uf.union(key, fits.pop())
 
 
+def _sense_links(stats: NameStats, uf: _UnionFind) -> None:
+    """Join a place name read in no sense (the document also called it a person, or spaCy did not
+    say LOC) to the sense most of its mentions were read in: "Benghazi" to "benghazi#city"."""
+    senses: dict[str, dict[str, int]] = {}
+    for key, form in stats.forms.items():
+        if SENSE_MARK in key:
+            base, sense = key.rsplit(SENSE_MARK, 1)
+            senses.setdefault(base, {})[sense] = form.mentions
+    for base in sorted(senses):
+        if base in stats.forms:
+            found = senses[base]
+            sense = min(found, key=lambda s: (-found[s], s))
+            uf.union(base, f"{base}{SENSE_MARK}{sense}")
+
+
 def _acronym_links(stats: NameStats, skeletons: dict[str, tuple[str, ...]], uf: _UnionFind) -> None:
     """Join each acronym to its dominant expansion, and other expansions compatible with it."""
     for acr in sorted(stats.acronyms):
@@ -771,15 +845,17 @@ def _gazetteer_votes(place: Place | None, mentions: int) -> float:
     """LOC evidence of a gazetteer hit; big places are stronger evidence than small towns."""
     if place is None:
         return 0.0
-    return 0.5 * mentions + 1.0 if place.population >= 100_000 else 0.25 * mentions + 0.5
+    big = place.kind != "city" or place.population >= 100_000  # regions and countries count as big
+    return 0.5 * mentions + 1.0 if big else 0.25 * mentions + 0.5
 
 
 def _to_geo(place: Place) -> Geo:
     return Geo(place.country_code, place.latitude, place.longitude, place.geonameid, place.name)
 
 
-def _geo(stats: NameStats, keys: list[str], canonical: str) -> Geo | None:
-    """Place of a LOC cluster: candidate in the mentions' dominant document country, else most populous."""
+def _geo(stats: NameStats, keys: list[str], canonical: str, sense: str | None = None) -> Geo | None:
+    """Place of a LOC cluster: candidate in the mentions' dominant document country, else the best
+    ranked (`gazetteer._rank`); a cluster read in one sense ("à Québec") only takes places of it."""
     countries: Counter = Counter()
     for key in keys:
         countries.update(stats.forms[key].countries)
@@ -787,6 +863,8 @@ def _geo(stats: NameStats, keys: list[str], canonical: str) -> Geo | None:
     names = [canonical, *others]
     for name in names:
         candidates = lookup_candidates(name)
+        if sense:
+            candidates = tuple(p for p in candidates if (p.kind == "city") == (sense == "city"))
         if not candidates:
             continue
         in_context = [c for c in sorted(countries, key=lambda c: (-countries[c], c)) if c]
@@ -795,19 +873,23 @@ def _geo(stats: NameStats, keys: list[str], canonical: str) -> Geo | None:
             if chosen:
                 return _to_geo(chosen)
         top = candidates[0]
-        if in_context and top.population < CONTEXT_FREE_POPULATION:
+        if in_context and top.kind == "city" and top.population < CONTEXT_FREE_POPULATION:
             return None  # a small namesake abroad ("Le Sud-Ouest", Montréal) is more likely wrong
         return _to_geo(top)
     return None
 
 
-def entity_id_for(canonical: str, label: str) -> str:
-    """Stable id: same canonical name and label give the same id in every run and on every worker."""
-    return hashlib.blake2b(f"{label}\x1f{name_key(canonical)}".encode(), digest_size=8).hexdigest()
+def entity_id_for(canonical: str, label: str, sense: str | None = None) -> str:
+    """Stable id: same canonical name and label (and place sense) give the same id in every run and on
+    every worker. The sense tells the town from the region of one name (Québec)."""
+    key = name_key(canonical) + (f"{SENSE_MARK}{sense}" if sense else "")
+    return hashlib.blake2b(f"{label}\x1f{key}".encode(), digest_size=8).hexdigest()
 
 
 def _make_cluster(stats: NameStats, keys: list[str]) -> Cluster:
     canonical = _canonical(stats, keys)
+    senses = {key_sense(k) for k in keys}
+    sense = senses.pop() if len(senses) == 1 else None
     mentions = sum(stats.forms[k].mentions for k in keys)
     votes = _votes(stats, keys)
     if any(stats.forms[k].role for k in keys):
@@ -822,13 +904,13 @@ def _make_cluster(stats: NameStats, keys: list[str]) -> Cluster:
     label = min(votes, key=lambda lab: (-votes[lab], LABELS.index(lab) if lab in LABELS else 99, lab))
     aliases = sorted({s for k in keys for s in (*stats.forms[k].surfaces, *stats.forms[k].full_forms)})
     return Cluster(
-        entity_id=entity_id_for(canonical, label),
+        entity_id=entity_id_for(canonical, label, sense),
         canonical=canonical,
         label=label,
         aliases=tuple(aliases),
         mention_count=mentions,
         label_confidence=round(votes[label] / sum(votes.values()), 3),
-        geo=_geo(stats, keys, canonical) if label == "LOC" else None,
+        geo=_geo(stats, keys, canonical, sense) if label == "LOC" else None,
     )
 
 
@@ -842,11 +924,13 @@ def build_clusters(stats: NameStats) -> ClusterIndex:
     maybe_persons = [
         k
         for k in keys
-        if k in persons or not (stats.forms[k].role or stats.forms[k].acronym or lookup_candidates(k))
+        if k in persons
+        or not (stats.forms[k].role or stats.forms[k].acronym or SENSE_MARK in k or lookup_candidates(k))
     ]
     _fuzzy_links(maybe_persons, skeletons, uf, persons)
     _initial_links(sorted(persons), uf)
     _acronym_links(stats, skeletons, uf)
+    _sense_links(stats, uf)
     for key in uf.parent:
         skeletons.setdefault(key, match_tokens(key))
         stats.forms.setdefault(key, FormStats())

@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable
 
 from transforms.entities.names import TITLES, is_acronym
+from transforms.entities.types import HEAD_TYPES
 
 COMPONENT = "newsbeam_entity_spans"
 
@@ -35,6 +36,7 @@ _LEADING_DESCRIPTOR = re.compile(
     rf"^(?:{_DESCRIPTORS})(?:\s+(?:de\s+la|de\s+l['’]|des|du|de|d['’]))?\s*(?=[A-ZÀ-Ý])", re.IGNORECASE
 )
 _TITLE = "|".join(re.escape(t).replace(r"\ ", r"\s+").replace("'", "['’]") for t in TITLES)
+_PERSON_DESCRIPTOR = re.compile(r"(?:gouvernement|régime|famille|clan)\s+(?=[A-ZÀ-Ý])", re.IGNORECASE)
 _LEADING_TITLE = re.compile(rf"^(?:{_TITLE})(?:\s+|(?<=\.))(?=[A-ZÀ-Ý])", re.IGNORECASE)
 # Separators that end a name inside a span: a headline's colon, a dash between spaces, a line break.
 _SEPARATOR = re.compile(r"\s*(?::|\s[-–—]\s|\n)\s*")
@@ -56,10 +58,10 @@ _ABBREVIATION_END = re.compile(r"(?:^|\s)(?:[A-Z]|[A-Z][a-z]{0,2}|Jr|Sr|St)\.$")
 IsCountry = Callable[[str], bool]
 
 
-def _strip_leading(text: str, start: int, label: str, is_country: IsCountry | None) -> int:
-    """New start offset (into `text`) after removing what precedes the name."""
+def _strip_leading(text: str, start: int, end: int, label: str, is_country: IsCountry | None) -> int:
+    """New start offset (into `text`) after removing what precedes the name in `text[start:end]`."""
     while True:
-        piece = text[start:]
+        piece = text[start:end]
         patterns = (_LEADING_FUNCTION, _LEADING_DESCRIPTOR, _LEADING_TITLE)
         for pattern in patterns if label == "PER" else patterns[:2]:  # "General Electric" keeps its word
             match = pattern.match(piece)
@@ -90,6 +92,30 @@ def _strip_trailing(text: str, start: int, end: int) -> int:
     return end
 
 
+_HEAD_BEFORE = re.compile(
+    r"(?:^|(?<=[\s'’(]))(?P<head>"
+    + "|".join(sorted(map(re.escape, HEAD_TYPES), key=len, reverse=True))
+    + r")(?:\s+(?:de\s+la|de\s+l['’]|des|du|de|d['’])|\s+)\s*$"
+)
+#: How far back a lowercase head is looked for ("ministères des Affaires étrangères": 16 characters).
+_HEAD_WINDOW = 24
+
+
+def _with_head(text: str, start: int) -> int:
+    """Start offset extended over a lowercase head written right before a capitalised name: the
+    guidelines' "place Tahrir", "ministère de la Défense", "musée Pointe-à-Callière"."""
+    if not text[start : start + 1].isupper():
+        return start
+    match = _HEAD_BEFORE.search(text, max(0, start - _HEAD_WINDOW), start)
+    return match.start("head") if match else start
+
+
+def person_descriptor(text: str, start: int, end: int) -> bool:
+    """Whether `text[start:end]` starts with a descriptor that makes the name a person's
+    ("gouvernement Papadimos", "régime Moubarak", "famille Dassault")."""
+    return bool(_PERSON_DESCRIPTOR.match(text, start, end))
+
+
 def fix_span(
     text: str, start: int, end: int, label: str, is_country: IsCountry | None = None
 ) -> list[tuple[int, int]]:
@@ -112,11 +138,11 @@ def fix_span(
         pieces.append((cursor, end))
     out: list[tuple[int, int]] = []
     for piece_start, piece_end in pieces:
-        s = _strip_leading(text, piece_start, label, is_country)
+        s = _strip_leading(text, piece_start, piece_end, label, is_country)
         e = _strip_trailing(text, s, piece_end)
         name = text[s:e]
         if name and (name[0].isupper() or _PARTICLE_NAME.match(name)) and any(ch.isalpha() for ch in name):
-            out.append((s, e))
+            out.append((_with_head(text, s) if label != "PER" else s, e))
     return out
 
 
@@ -141,10 +167,13 @@ def add_to(nlp) -> None:  # nlp: spacy.Language
         def fix_entity_spans(doc):  # spacy.tokens.Doc -> Doc
             spans = []
             for ent in doc.ents:
-                for s, e in fix_span(doc.text, ent.start_char, ent.end_char, ent.label_, is_country):
-                    span = doc.char_span(s, e, label=ent.label_, alignment_mode="contract")
+                label = ent.label_
+                if person_descriptor(doc.text, ent.start_char, ent.end_char):
+                    label = "PER"  # "gouvernement Papadimos": the government of a person
+                for s, e in fix_span(doc.text, ent.start_char, ent.end_char, label, is_country):
+                    span = doc.char_span(s, e, label=label, alignment_mode="contract")
                     if span is None or not len(span):
-                        span = doc.char_span(s, e, label=ent.label_, alignment_mode="expand")
+                        span = doc.char_span(s, e, label=label, alignment_mode="expand")
                     if span is not None and len(span):
                         spans.append(span)
             spans.sort(key=lambda span: (span.start, -span.end))

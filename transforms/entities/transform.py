@@ -25,6 +25,7 @@ name keeps its id across runs as long as the cluster's canonical form and label 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
@@ -145,6 +146,42 @@ def document_mentions(raw: Iterable[RawMention], body: str | None) -> list[tuple
     return out
 
 
+def split_run_ons(raw: list[RawMention]) -> list[RawMention]:
+    """Split a span that is two names of the same document written side by side.
+
+    spaCy runs an apposition into one span ("le fondateur de WikiLeaks Julian Assange" -> "WikiLeaks
+    Julian Assange"). When the words before a space and the words after it are each, exactly, the text
+    of another mention of the document ("WikiLeaks" and "Julian Assange"), the span is those two
+    mentions, each with the label the document gives that text. Needs the evidence of both names
+    elsewhere, so "Jean Martin" or "Banque de France" are never cut.
+    """
+    labels: dict[str, str] = {}
+    for m in raw:
+        labels.setdefault(m.text, m.label)
+    out: list[RawMention] = []
+    for m in raw:
+        parts = m.text.split(" ")
+        cut = next(
+            (
+                i
+                for i in range(1, len(parts))
+                if " ".join(parts[:i]) in labels and " ".join(parts[i:]) in labels
+            ),
+            None,
+        )
+        if cut is None:
+            out.append(m)
+            continue
+        Metrics.counter("newsbeam", "entities_run_on_split").inc()
+        first, second = " ".join(parts[:cut]), " ".join(parts[cut:])
+        second_start = m.start_char + len(first) + 1
+        out.append(
+            dataclasses.replace(m, text=first, label=labels[first], end_char=m.start_char + len(first))
+        )
+        out.append(dataclasses.replace(m, text=second, label=labels[second], start_char=second_start))
+    return out
+
+
 def resolve_document(
     doc_id: str,
     raw: Iterable[RawMention],
@@ -157,7 +194,7 @@ def resolve_document(
     Runs where the document is (the enrichment step), since resolution needs the whole body: mention
     contexts, acronym definitions, the nearest full name of a surname.
     """
-    raw = list(raw)
+    raw = split_run_ons(list(raw))
     if not raw:
         return None
     pairs = document_mentions(raw, body)
