@@ -289,3 +289,34 @@ def test_unicode_case_mapping_that_changes_length_keeps_offsets() -> None:
     text = "İstanbul, le 5 avril 2019 à 19h00."
     got = [(m.text, m.value) for m in extract_dates(text, ANCHOR)]
     assert got == [("le 5 avril 2019 à 19h00", "2019-04-05T19:00")]
+
+
+# -- numbers that are not years, idioms that are not dates (issue: real news) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Il y a 2000 éléments dans le lot.",
+        "Le salaire va d'entre 1500 et 1700 francs par mois.",
+        "2000 personnes ont manifesté.",
+        "Il a du mal à joindre les deux bouts à la fin du mois.",
+        "Chaque année, à la fin de l'année, il part en vacances.",
+    ],
+)
+def test_quantities_and_habitual_periods_are_no_dates(text: str) -> None:
+    assert extract_dates(text, D(2012, 7, 4)) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Le budget 2013 pour l'agriculture a été voté.", "2013"),  # a noun before: still a year
+        ("Au début des primaires de 2008 face à Hillary Clinton.", "2008"),
+        ("La marge était de 21 euros en 2010 et 15 euros en 2009.", "2010"),  # "en": a year, whatever follows
+        ("2012 a été une année difficile.", "2012"),
+        ("Le rapport sera publié à la fin du mois.", "2012-07"),
+    ],
+)
+def test_years_and_periods_on_real_news_stay(text: str, value: str) -> None:
+    assert extract_dates(text, D(2012, 7, 4))[0].value == value
