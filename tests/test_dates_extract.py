@@ -71,8 +71,9 @@ def test_infer_pub_date_two_mentions_of_one_day_confirm_each_other() -> None:
 
 
 def test_infer_pub_date_refuses_a_day_older_than_a_year_the_text_names() -> None:
-    text = "Le 5 juillet 1962, l'Algérie devint indépendante. Le jeudi 5 juillet, en 2012, on a fêté ses 50 ans."
-    assert infer_pub_date(text) is None
+    corroborated = "Le 5 juillet 1962, l'Algérie devint indépendante. Le jeudi 5 juillet, on fêta ce jour."
+    assert infer_pub_date(corroborated) == (D(1962, 7, 5), "day")  # 5 July 1962 was a Thursday
+    assert infer_pub_date(corroborated + " Une fête aura lieu en 2013.") is None
 
 
 @pytest.mark.parametrize("text", ["", "Aucune date ici.", "Il est venu hier."])
