@@ -1291,7 +1291,7 @@ def infer_pub_date(text: str) -> tuple[datetime.date, str] | None:
     ]
     for d in full_days:
         if any(day == d.day and mon == d.month and d.weekday() == wd for wd, day, mon in yearless):
-            add(d, 1.0)
+            add(d, 2.0)  # two mentions of the day: the full date and its year-less weekday form
     # A text that names a later year than the candidate's is not from the candidate's day: "le 5 juillet
     # 1962 ... le jeudi 5 juillet" in an article about the 50th anniversary (same weekday, 2012).
     latest_year = max(years, default=0)
