@@ -78,24 +78,46 @@ def content_inference_without_datelines() -> tuple[int, int, list[str]]:
     return dated, right, wrong
 
 
-def type_corrections(output: Path) -> Counter:
-    """On labelled mentions found with their span: corrections of spaCy's label that helped or hurt."""
+def type_corrections(output: Path) -> dict[str, Counter]:
+    """On labelled mentions found with their span: per rule, corrections of spaCy's label that helped
+    ("better"), hurt ("worse") or changed a wrong label into another wrong one ("neutral")."""
     import duckdb
+
+    from transforms.entities.gazetteer import lookup_place
+    from transforms.entities.names import is_acronym
+    from transforms.entities.types import HEAD_TYPES, is_demonym, is_event
+
+    def rule(canonical: str, label: str) -> str:
+        if is_event(canonical) and label == "MISC":
+            return "event"
+        if (
+            " " in canonical
+            and canonical.split()[0] in HEAD_TYPES
+            and HEAD_TYPES[canonical.split()[0]] == label
+        ):
+            return "lowercase head"
+        place = None if is_acronym(canonical) else lookup_place(canonical)
+        if label == "MISC" and place is None and is_demonym(canonical):
+            return "demonym"
+        if label == "ORG" and place is None and is_acronym(canonical):
+            return "unknown acronym"
+        return "cluster vote (spaCy labels, titles, gazetteer)"
 
     gold = {(m.doc, m.start, m.end): m for m in load_mentions()}
     rows = duckdb.sql(
         f"""select regexp_extract(d.source, '([^/]+)\\.txt$', 1), e.start_char, e.end_char, e.label,
-                   e.model_label
+                   e.model_label, e.canonical
             from read_parquet('{output}/entities/**/*.parquet', hive_partitioning=true) e
             join read_parquet('{output}/documents/**/*.parquet', hive_partitioning=true,
                               union_by_name=true) d using (doc_id)"""
     ).fetchall()
-    effect: Counter = Counter()
-    for doc, start, end, label, model in rows:
+    effect: dict[str, Counter] = {}
+    for doc, start, end, label, model, canonical in rows:
         g = gold.get((doc, start, end))
         if g is None or label == model:
             continue
-        effect["better" if label == g.label else "worse" if model == g.label else "neutral"] += 1
+        verdict = "better" if label == g.label else "worse" if model == g.label else "neutral"
+        effect.setdefault(rule(canonical, label), Counter())[verdict] += 1
     return effect
 
 
@@ -145,7 +167,9 @@ def main() -> None:
     print(f"  B-cubed precision {clusters.bcubed_precision:.3f}, recall {clusters.bcubed_recall:.3f}")
     for entity_id, entities in clusters.merges:
         print(f"  merges {entities} ({entity_id})")
-    print(f"type corrections on labelled mentions: {dict(effect)}")
+    print("type corrections on labelled mentions (better / worse / neutral):")
+    for name, counts in sorted(effect.items()):
+        print(f"  {name}: {counts['better']} / {counts['worse']} / {counts['neutral']}")
     print("25 largest clusters (by distinct aliases):")
     for c in biggest:
         aliases = ", ".join(c["aliases"][:8]) + (" ..." if len(c["aliases"]) > 8 else "")
@@ -164,7 +188,7 @@ def main() -> None:
                         "bcubed_recall": round(clusters.bcubed_recall, 3),
                         "merges": clusters.merges,
                     },
-                    "type_corrections": dict(effect),
+                    "type_corrections": {name: dict(counts) for name, counts in effect.items()},
                     "largest_clusters": biggest,
                 },
                 indent=2,

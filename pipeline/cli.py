@@ -109,6 +109,7 @@ def run(
     run holds OUTPUT/_lock.
     """
     from pipeline.logs import quiet_logging
+
     quiet_logging(verbose)
     from transforms.dates.publication import compile_path_pattern
     from transforms.read_jsonl import parse_field_options

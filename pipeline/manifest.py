@@ -55,7 +55,7 @@ class RunSummary:
             output=config.output,
             inputs=list(config.inputs),
             started_at=started.isoformat(),
-            finished_at=dt.datetime.now(dt.timezone.utc).isoformat(),
+            finished_at=dt.datetime.now(dt.UTC).isoformat(),
             wall_seconds=wall_seconds,
             counters=counters,
             options=options,

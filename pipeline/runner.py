@@ -132,7 +132,7 @@ def run_batch(
     from pipeline.flink import with_flink_defaults
 
     beam_args = with_flink_defaults(beam_args)
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     options = {
         "spacy_models": list(spacy_models),
@@ -153,7 +153,7 @@ def run_batch(
         if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
             clean_stale_temporary(first.output)
         for index, (patterns, expected) in enumerate(chunks):
-            chunk_started = dt.datetime.now(dt.timezone.utc)
+            chunk_started = dt.datetime.now(dt.UTC)
             chunk_clock = time.perf_counter()
             config = new_run_config(
                 patterns,

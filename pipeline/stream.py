@@ -153,7 +153,7 @@ def run_watch(
         raise RuntimeError(
             "no Prism binary: run ./run_local.sh (it builds .tools/bin/prism with Go) or set NEWSBEAM_PRISM"
         )
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
     config = new_run_config(inputs, output, started, spacy_models)
     options = PipelineOptions(

@@ -150,8 +150,8 @@ def test_empty_metadata_date_is_no_date() -> None:
 
 
 def test_latest_possible_day_is_the_day_somewhere_on_earth() -> None:
-    assert latest_possible_day(dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.timezone.utc)) == D(2026, 12, 2)
-    assert latest_possible_day(dt.datetime(2026, 12, 2, 11, 0, tzinfo=dt.timezone.utc)) == D(2026, 12, 3)
+    assert latest_possible_day(dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)) == D(2026, 12, 2)
+    assert latest_possible_day(dt.datetime(2026, 12, 2, 11, 0, tzinfo=dt.UTC)) == D(2026, 12, 3)
 
 
 LATEST = D(2026, 12, 2)

@@ -105,7 +105,7 @@ def test_windowed_writes_commit_each_window_and_late_pane(tmp_path: Path) -> Non
     stream = StreamConfig(window_seconds=10, allowed_lateness_seconds=3600)
 
     def row(name: str) -> tuple[str, list[dict]]:
-        when = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+        when = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         return "rejected", [{"source": name, "reason": "empty", "detail": None, "size_bytes": 0,
                              "rejected_at": when, "run_id": "r"}]  # fmt: skip
 

@@ -34,7 +34,7 @@ def _doc_row(doc_id: str, month: str | None) -> dict:
         "supersedes": None,
         "content_sha256": "0" * 64,
         "encoding": "utf-8",
-        "ingested_at": dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        "ingested_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         "run_id": "r1",
         "pub_month": month,
     }

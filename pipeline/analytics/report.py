@@ -253,7 +253,7 @@ def render_report(output_dir: str | Path, top: int = 8) -> str:
             + fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=_PLOT_CONFIG)
             + "</section>"
         )
-    generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     title = f"newsbeam report: {root.name}"
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -71,7 +71,7 @@ class Dateline:
 def latest_possible_day(ingested_at: dt.datetime) -> dt.date:
     """The latest publication date possible at `ingested_at`: its calendar day in UTC+14."""
     if ingested_at.tzinfo is None:
-        ingested_at = ingested_at.replace(tzinfo=dt.timezone.utc)
+        ingested_at = ingested_at.replace(tzinfo=dt.UTC)
     return ingested_at.astimezone(_LATEST_ZONE).date()
 
 

@@ -109,7 +109,7 @@ class _DecidePubDate(beam.DoFn):
 
     def process(self, doc: Document):
         # Batch: the run's start, so a rerun decides the same. Streaming: each document's own arrival.
-        now = self._ingested_at or dt.datetime.now(dt.timezone.utc)
+        now = self._ingested_at or dt.datetime.now(dt.UTC)
         result, refused = with_pub_date(doc, latest_possible_day(now), self._patterns)
         Metrics.counter("newsbeam", f"pub_date_{result.pub_date_source or 'none'}").inc()
         for reason in refused:

@@ -17,9 +17,9 @@ usage: python requirements.py PYPROJECT CONSTRAINTS > requirements.txt
 from __future__ import annotations
 
 import sys
+import tomllib
 from importlib import metadata
 
-import tomllib
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
