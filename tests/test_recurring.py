@@ -42,8 +42,16 @@ def test_incremental_runs_process_only_new_files(tmp_path: Path) -> None:
 
 def test_second_concurrent_run_is_refused_with_exit_75(tmp_path: Path) -> None:
     output = tmp_path / "out"
+    # Enough work that the first run still holds the lock when the second has started (about 4 s of
+    # imports): the five seeds alone now take under 5 s, which made this test a race.
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    for copy in range(40):
+        for seed in sorted(SEEDS.glob("*.txt")):
+            text = seed.read_text(encoding="utf-8")
+            (inbox / f"{copy:03d}_{seed.name}").write_text(f"{text}\nCopie {copy}.\n", encoding="utf-8")
     first = subprocess.Popen(
-        [str(NEWSBEAM), "run", "--input", str(SEEDS / "*.txt"), "--output", str(output)],
+        [str(NEWSBEAM), "run", "--input", str(inbox / "*.txt"), "--output", str(output)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
