@@ -71,6 +71,8 @@ _DEFINITION_APPOS = re.compile(r"^\s*,\s*(?:l['’]|le\s+|la\s+|les\s+)?(?P<acr>
 _NOISE = re.compile(r"^[#@]|https?://|www\.|\.com\b")
 # A name, then a number as its last word: "France 24", "Europe 1", "Vendée Globe 2012-2013".
 _NAME_NUMBER = re.compile(r"^[^\d]*[A-ZÀ-Ý][^\d]*\s\d{1,4}(?:[-–/]\d{2,4})?$")
+# An acronym with digits is a name, never noise: "TF1", "M6", "G20", "COP21", "A380".
+_ACRONYM_WITH_DIGITS = re.compile(r"^[A-Z]{1,5}\d{1,4}$")
 # A lowercase head, then (de/des/du/d'/de la) a capitalised name: "ministère des Affaires étrangères".
 _INSTITUTION = re.compile(r"^[a-zà-ÿ]+(?:\s+(?:de\s+la|de\s+l['’]|des|du|de|d['’]))?\s*[A-ZÀ-Ý]")
 _INITIAL_END = re.compile(r"(?:^|\s)[A-Z]\.$")  # "George W." ends with an initial, not a sentence
@@ -265,9 +267,10 @@ def spurious_reason(text: str, core: str, title: str | None) -> str | None:
     if _NOISE.search(text):
         return "noise"
     if any(ch.isdigit() for ch in text):
-        if not _NAME_NUMBER.match(text):
+        if not (_NAME_NUMBER.match(text) or _ACRONYM_WITH_DIGITS.match(text)):
             return "digits"
-        if all(fold(w) in _CALENDAR for w in text.split() if not any(ch.isdigit() for ch in w)):
+        words = [w for w in text.split() if not any(ch.isdigit() for ch in w)]
+        if words and all(fold(w) in _CALENDAR for w in words):
             return "calendar"  # "April 5"
     words = text.split()
     content = [w for w in words if fold(re.split(r"['’]", w)[-1]) not in SKELETON_DROP]
