@@ -25,6 +25,20 @@ EXIT_USAGE = 2  # a usage error: bad option, or a runner whose set-up is missing
 EXIT_LOCKED = 75  # another run holds DIR/_lock (EX_TEMPFAIL: try again later)
 
 
+def _input_options(path_date_patterns: list[str], jsonl_fields: list[str]):  # -> JsonlFields
+    """Check `--path-date-pattern` and parse `--jsonl-field`; a mistake is a usage error (exit 2)."""
+    from transforms.dates.publication import compile_path_pattern
+    from transforms.read_jsonl import parse_field_options
+
+    try:
+        for pattern in path_date_patterns:
+            compile_path_pattern(pattern)
+        return parse_field_options(jsonl_fields)
+    except ValueError as bad:
+        typer.echo(f"error: {bad}", err=True)
+        raise typer.Exit(EXIT_USAGE) from None
+
+
 @app.callback()
 def _main() -> None:
     """newsbeam: raw article text in, analysis-ready Parquet out."""
@@ -111,16 +125,7 @@ def run(
     from pipeline.logs import quiet_logging
 
     quiet_logging(verbose)
-    from transforms.dates.publication import compile_path_pattern
-    from transforms.read_jsonl import parse_field_options
-
-    try:
-        for pattern in path_date_pattern:
-            compile_path_pattern(pattern)
-        jsonl_fields = parse_field_options(jsonl_field)
-    except ValueError as bad:
-        typer.echo(f"error: {bad}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+    jsonl_fields = _input_options(path_date_pattern, jsonl_field)
     from pipeline.flink import FlinkSetupMissing
     from pipeline.lock import LockBusy
     from pipeline.runner import run_batch
@@ -199,16 +204,7 @@ def watch(
     quiet_logging(verbose)
     from pipeline.lock import LockBusy
     from pipeline.stream import StreamConfig, run_watch
-    from transforms.dates.publication import compile_path_pattern
-    from transforms.read_jsonl import parse_field_options
-
-    try:
-        for pattern in path_date_pattern:
-            compile_path_pattern(pattern)
-        jsonl_fields = parse_field_options(jsonl_field)
-    except ValueError as bad:
-        typer.echo(f"error: {bad}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+    jsonl_fields = _input_options(path_date_pattern, jsonl_field)
     patterns = [
         os.path.join(p, suffix) if os.path.isdir(p) else p
         for p in input
