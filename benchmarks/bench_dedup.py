@@ -10,7 +10,7 @@ half near: a word dropped, substituted or a clause appended), as in wire-fed new
 Measured:
 (a) the pure per-worker cost: `fingerprint()` of every segment, exact grouping by content hash,
     band-key grouping in a dict, `bucket_edges` per bucket of >= 2 members, `resolve_clusters`;
-(b) the Beam `Deduplicate` transform end to end on the DirectRunner (10k and 100k);
+(b) the batch dedup (`DeduplicateDocuments`) end to end on the DirectRunner (10k and 100k);
 (c) the `_state/segments` index (rows as `state_rows` writes them) as zstd Parquet.
 Costs should grow linearly: the ratio 100k/10k of times should be close to 10.
 """
@@ -39,9 +39,11 @@ import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from schemas.tables import TABLES  # noqa: E402
-from transforms.dedup import Deduplicate, NearDedupConfig  # noqa: E402
+from transforms.dedup import NearDedupConfig  # noqa: E402
+from transforms.dedup.batch import DeduplicateDocuments  # noqa: E402
+from transforms.dedup.decide import fingerprint_segments, verdicts_for  # noqa: E402
 from transforms.dedup.near import Fingerprint, bucket_edges, fingerprint, resolve_clusters  # noqa: E402
-from transforms.records import Segment  # noqa: E402
+from transforms.records import Document, Segment  # noqa: E402
 from transforms.segment import normalize_for_hash  # noqa: E402
 
 TIMEBANK = Path(__file__).resolve().parents[2] / "shared" / "eval" / "french-timebank-dev"
@@ -149,14 +151,29 @@ def pure_dedup(segments: list[Segment], config: NearDedupConfig) -> tuple[dict[s
     return times, canonical, clusters
 
 
-def beam_dedup(segments: list[Segment]) -> float:
-    """Seconds for `Deduplicate` end to end on the DirectRunner (pipeline construction included)."""
+def beam_dedup(segments: list[Segment], config: NearDedupConfig) -> float:
+    """Seconds for the batch dedup (`DeduplicateDocuments`, what `newsbeam run` runs) end to end on
+    the DirectRunner, fingerprinting included (pipeline construction included)."""
+    by_doc: dict[str, list[Segment]] = defaultdict(list)
+    for segment in segments:
+        by_doc[segment.doc_id].append(segment)
+    documents = [
+        (Document(doc_id, doc_id, "", "", "utf-8"), tuple(items)) for doc_id, items in by_doc.items()
+    ]
     t0 = time.perf_counter()
     with beam.Pipeline() as p:
-        _ = (
+        segmented = (
             p
-            | beam.Create(segments)
-            | Deduplicate()
+            | beam.Create(documents)
+            | beam.MapTuple(lambda doc, items: (doc, tuple(fingerprint_segments(items, config))))
+        )
+        duplicates = segmented | DeduplicateDocuments(config)
+        _ = (
+            segmented
+            | beam.FlatMap(
+                lambda element, found: verdicts_for(element[1], found),
+                beam.pvalue.AsSingleton(duplicates, default_value={}),
+            )
             | beam.combiners.Count.Globally()
             | beam.Map(_check_count, len(segments))
         )
@@ -214,7 +231,7 @@ def main() -> None:
         size = index_size(canonical) * scale
         n_rows = len(canonical) * scale
         rss_pure = peak_rss_mb()  # before Beam: the DirectRunner holds every band element in memory
-        beam_s = beam_dedup(segments) if n <= args.beam_max else None
+        beam_s = beam_dedup(segments, config) if n <= args.beam_max else None
         rss = (rss_pure, peak_rss_mb())
         rows.append((n, measured_n, pure, times, beam_s, size, n_rows, len(clusters), n_exact, rss, note))
         del segments, canonical, clusters

@@ -15,15 +15,14 @@ from transforms.assemble import AssembledDocument, document_row, segment_rows
 from transforms.dates import InferPubDates
 from transforms.dates.transform import date_rows
 from transforms.dedup import NearDedupConfig
-from transforms.dedup.documents import (
-    DeduplicateDocuments,
+from transforms.dedup.batch import DeduplicateDocuments, index_key_batch
+from transforms.dedup.decide import (
     SegmentedDocument,
     count_verdicts,
-    index_key_batch,
     segment_document_for_dedup,
     verdicts_for,
 )
-from transforms.dedup.index import ReadState, SkipIngested, state_rows
+from transforms.dedup.state import ReadState, SkipIngested, state_rows
 from transforms.enrich import ENTITIES, EnrichDocuments, model_language
 from transforms.entities.transform import ResolveEntities
 from transforms.read import ReadConfig, ReadDocuments
@@ -80,10 +79,12 @@ def _rejected_row(rejected: Rejected, config: RunConfig) -> tuple[str, list[dict
 
 
 def assemble_with_verdicts(
-    element: SegmentedDocument, duplicates: dict[str, DedupVerdict]
+    element: SegmentedDocument, duplicates: dict[str, DedupVerdict] | list[dict[str, DedupVerdict]]
 ) -> AssembledDocument:
-    """A segmented document with its verdicts (from the run's duplicate dict, a side input)."""
+    """A segmented document with its verdicts (from its delivery's duplicate dict, a side input)."""
     doc, segments = element
+    if isinstance(duplicates, list):  # streaming: one dict per pane of the window
+        duplicates = {k: v for pane in duplicates for k, v in pane.items()}
     verdicts = verdicts_for(segments, duplicates)
     count_verdicts(verdicts)
     return AssembledDocument(doc=doc, segments=segments, verdicts=verdicts)
@@ -96,43 +97,53 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     global combine (`DeduplicateDocuments`) and reach the documents as a side input.
     """
     read = pipeline | "Read" >> ReadDocuments(config.inputs, config.read)
-    cutoff = None
-    if config.index_horizon_days is not None:
-        cutoff = (config.ingested_at - dt.timedelta(days=config.index_horizon_days)).date()
-    index = (
-        pipeline
-        | "ReadSegmentIndex" >> ReadState(config.output, "state_segments", batched=True)
-        | "IndexKeys" >> beam.FlatMap(index_key_batch, cutoff)
-    )
     segmented = (
         read.documents
         | "SkipIngested" >> SkipIngested(config.output)
         | "PubDate" >> InferPubDates(config.ingested_at, config.path_date_patterns)
-        | "Segment" >> beam.Map(_segment, config)
+        | "Segment" >> beam.Map(segment_for_dedup, config)
     )
-    duplicates = segmented | "Dedup" >> DeduplicateDocuments(config.near, index)
+    duplicates = segmented | "Dedup" >> DeduplicateDocuments(config.near, read_index_keys(pipeline, config))
     assembled = segmented | "Assemble" >> beam.Map(
         assemble_with_verdicts, beam.pvalue.AsSingleton(duplicates, default_value={})
     )
     return enrich_and_write(assembled, read.rejected, config)
 
 
-def _segment(doc: Document, config: RunConfig) -> SegmentedDocument:
+def read_index_keys(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
+    """The key columns of earlier runs' `_state/segments` within the horizon (Arrow tables)."""
+    cutoff = None
+    if config.index_horizon_days is not None:
+        cutoff = (config.ingested_at - dt.timedelta(days=config.index_horizon_days)).date()
+    return (
+        pipeline
+        | "ReadSegmentIndex" >> ReadState(config.output, "state_segments", batched=True)
+        | "IndexKeys" >> beam.FlatMap(index_key_batch, cutoff)
+    )
+
+
+def segment_for_dedup(doc: Document, config: RunConfig) -> SegmentedDocument:
     segmented = segment_document_for_dedup(doc, config.segment, config.near)
     Metrics.counter("newsbeam", "segments").inc(len(segmented[1]))
     return segmented
 
 
 def enrich_and_write(
-    assembled: beam.PCollection, rejected: beam.PCollection, config: RunConfig
+    assembled: beam.PCollection,
+    rejected: beam.PCollection,
+    config: RunConfig,
+    windowing: beam.WindowInto | None = None,
 ) -> beam.PCollection:
-    """The stages shared by batch and streaming: from deduplicated documents to committed Parquet."""
+    """The stages shared by batch and streaming: from deduplicated documents to committed Parquet.
+
+    `windowing` (streaming): the windows that entity resolution's cross-window state answers into.
+    """
     if config.progress:
         assembled = assembled | "Progress" >> beam.ParDo(ReportProgress(config.expected_documents))
     enriched = assembled | "Enrich" >> EnrichDocuments(
         config.spacy_models, functools.partial(_document_rows, config=config)
     )
-    entity_rows = enriched[ENTITIES] | "Resolve" >> ResolveEntities(config.output, config.run_id)
+    entity_rows = enriched[ENTITIES] | "Resolve" >> ResolveEntities(config.output, config.run_id, windowing)
     rejected_rows = rejected | "RejectedRows" >> beam.Map(_rejected_row, config)
     return (
         (enriched.rows, entity_rows, rejected_rows)

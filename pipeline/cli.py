@@ -204,6 +204,7 @@ def watch(
     quiet_logging(verbose)
     from pipeline.lock import LockBusy
     from pipeline.stream import StreamConfig, run_watch
+
     jsonl_fields = _input_options(path_date_pattern, jsonl_field)
     patterns = [
         os.path.join(p, suffix) if os.path.isdir(p) else p

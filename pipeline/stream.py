@@ -2,9 +2,9 @@
 
 New files under the input glob are matched continuously (`fileio.MatchContinuously`), parsed,
 put in fixed event-time windows, and flow through the batch stages (`pipeline.build.enrich_and_write`).
-Each window's files are committed together by the writer's finalize. Dedup: full exact + near
-within a window, exact across windows with Beam state (`transforms/dedup/stream.py`) and against
-the persistent index of earlier runs.
+Each window's files are committed together by the writer's finalize. Dedup: each window is a
+delivery decided like a batch run, against earlier windows (keyed Beam state) and earlier runs'
+index (`transforms/dedup/streaming.py`).
 
 Beam's DirectRunner needs the Prism engine for streaming, which Beam downloads at run time;
 `./run_local.sh` builds it from Beam's Go module instead (`.tools/bin/prism`).
@@ -30,19 +30,22 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.transforms.window import FixedWindows
 from apache_beam.utils.timestamp import Duration
 
-from pipeline.build import RunConfig, enrich_and_write
+from pipeline.build import (
+    RunConfig,
+    assemble_with_verdicts,
+    enrich_and_write,
+    read_index_keys,
+    segment_for_dedup,
+)
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
 from pipeline.runner import clean_stale_temporary, new_run_config
-from transforms.assemble import AssembleDocuments
 from transforms.dates import InferPubDates
-from transforms.dedup import Deduplicate
-from transforms.dedup.index import ReadState, against_history
-from transforms.dedup.stream import CrossWindowExactDedup
+from transforms.dedup.state import ReadState, against_history
+from transforms.dedup.streaming import DeduplicateStream
 from transforms.read import ParseFiles, ReadConfig
 from transforms.read_jsonl import JsonlFields
 from transforms.records import Document
-from transforms.segment import SegmentDocuments
 
 
 @dataclass(frozen=True)
@@ -74,21 +77,6 @@ def find_prism() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
-
-
-class StreamDedup(beam.PTransform):
-    """Within-window `Deduplicate`, then exact dedup across windows and against the index."""
-
-    def __init__(self, config: RunConfig, stream: StreamConfig, index: beam.PCollection) -> None:
-        super().__init__()
-        self._config, self._stream, self._index = config, stream, index
-
-    def expand(self, segments: beam.PCollection) -> beam.PCollection:
-        return (
-            segments
-            | "WithinWindow" >> Deduplicate(self._config.near, None)
-            | "AcrossWindows" >> CrossWindowExactDedup(self._stream, self._index)
-        )
 
 
 def _against_history(doc: Document, known: Mapping[str, list]) -> Iterator[Document]:
@@ -126,13 +114,18 @@ def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamCo
         | "DocWindows" >> stream.windowing()
     )
     rejected = parsed.rejected | "RejectedWindows" >> stream.windowing()
-    index = pipeline | "ReadSegmentIndex" >> ReadState(config.output, "state_segments")
-    # Streaming keeps the per-segment dedup: windows and Beam state decide (transforms/dedup/stream.py).
-    dated = docs | "PubDate" >> InferPubDates(None, config.path_date_patterns)  # None: arrival time
-    segments = dated | "Segment" >> SegmentDocuments(config.segment)
-    verdicts = segments | "Dedup" >> StreamDedup(config, stream, index)
-    assembled = (dated, verdicts) | "Assemble" >> AssembleDocuments()
-    return enrich_and_write(assembled, rejected, config)
+    # The batch stages, one window at a time: each window is a delivery, decided by the same
+    # `decide` against earlier windows and runs (transforms/dedup/streaming.py).
+    segmented = (
+        docs
+        | "PubDate" >> InferPubDates(None, config.path_date_patterns)  # None: arrival time
+        | "Segment" >> beam.Map(segment_for_dedup, config)
+    )
+    verdicts = segmented | "Dedup" >> DeduplicateStream(
+        config.near, stream, read_index_keys(pipeline, config)
+    )
+    assembled = segmented | "Assemble" >> beam.Map(assemble_with_verdicts, beam.pvalue.AsList(verdicts))
+    return enrich_and_write(assembled, rejected, config, stream.windowing())
 
 
 def run_watch(

@@ -15,7 +15,8 @@ import pyarrow as pa
 
 #: 1: first release. 2: `documents.title` and `documents.url` (JSON Lines metadata); `pub_date_source`
 #: also 'metadata', 'dateline', 'path'. Readers of version 1 files see the new columns as NULL.
-SCHEMA_VERSION = 2
+#: 3: `entity_clusters.merged_into` (a retired id's survivor) and `_state/entity_ids` (published ids).
+SCHEMA_VERSION = 3
 
 #: Hive partition column of every dated table; stored in the path, not in the files.
 PARTITION_COLUMN = "pub_month"
@@ -122,6 +123,9 @@ _ENTITY_CLUSTERS = pa.schema(
         pa.field("latitude", pa.float64()),
         pa.field("longitude", pa.float64()),
         pa.field("geonameid", pa.int64()),
+        # An id once published never disappears: when two clusters merge, the id that lost is kept
+        # as a row naming the survivor (canonical and label are the survivor's, mention_count 0).
+        pa.field("merged_into", pa.string()),
     ]
 )
 
@@ -158,6 +162,16 @@ _STATE_ENTITY_NAMES = pa.schema(
 )
 
 
+# Published entity ids: the id each name key was first written under (transforms/entities/ids.py).
+_STATE_ENTITY_IDS = pa.schema(
+    [
+        pa.field("key", pa.string(), nullable=False),
+        pa.field("entity_id", pa.string(), nullable=False),
+        pa.field("run_id", pa.string(), nullable=False),
+    ]
+)
+
+
 def _with_metadata(name: str, schema: pa.Schema) -> pa.Schema:
     return schema.with_metadata({"newsbeam.schema_version": str(SCHEMA_VERSION), "newsbeam.table": name})
 
@@ -174,6 +188,7 @@ TABLES: dict[str, pa.Schema] = {
         "state_segments": _STATE_SEGMENTS,
         "state_documents": _STATE_DOCUMENTS,
         "state_entity_names": _STATE_ENTITY_NAMES,
+        "state_entity_ids": _STATE_ENTITY_IDS,
     }.items()
 }
 
@@ -191,6 +206,7 @@ PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
     "state_documents": ("doc_id",),
     "entity_clusters": ("entity_id",),
     "state_entity_names": ("key", "run_id"),
+    "state_entity_ids": ("key",),
 }
 
 #: Folder of each table under the output directory (state lives in `_state/`, which readers ignore).
@@ -204,6 +220,7 @@ TABLE_DIRS: dict[str, str] = {
     "state_documents": "_state/documents",
     "entity_clusters": "entity_clusters",
     "state_entity_names": "_state/entity_names",
+    "state_entity_ids": "_state/entity_ids",
 }
 
 #: Tables rewritten whole by every run (a snapshot): finalize removes the files of earlier runs.

@@ -79,3 +79,39 @@ def query(sql: str) -> list[tuple]:
         return con.sql(sql).fetchall()
     finally:
         con.close()
+
+
+def _save_pickle(actual: list, path: str) -> None:
+    import pickle
+
+    with open(path, "wb") as handle:
+        pickle.dump(list(actual), handle)
+
+
+def batch_dedup(documents: list, folder: Path) -> dict:
+    """segment_id -> DedupVerdict of every segment of `documents`, decided by the batch wrapper
+    (`DeduplicateDocuments`) on the DirectRunner, as `newsbeam run` decides them."""
+    import functools
+    import pickle
+
+    import apache_beam as beam
+    from apache_beam.testing.test_pipeline import TestPipeline
+    from apache_beam.testing.util import assert_that
+
+    from transforms.dedup.batch import DeduplicateDocuments
+    from transforms.dedup.decide import segment_document_for_dedup, verdicts_for
+    from transforms.dedup.near import NearDedupConfig
+    from transforms.segment import SegmentConfig
+
+    near = NearDedupConfig()
+    saved = str(folder / "batch-dedup-verdicts.pkl")
+    with TestPipeline() as p:
+        segmented = p | beam.Create(documents) | beam.Map(segment_document_for_dedup, SegmentConfig(), near)
+        duplicates = segmented | DeduplicateDocuments(near)
+        verdicts = segmented | "Verdicts" >> beam.FlatMap(
+            lambda element, found: verdicts_for(element[1], found),
+            beam.pvalue.AsSingleton(duplicates, default_value={}),
+        )
+        assert_that(verdicts, functools.partial(_save_pickle, path=saved))
+    with open(saved, "rb") as handle:
+        return {v.segment_id: v for v in pickle.load(handle)}

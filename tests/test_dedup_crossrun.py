@@ -98,7 +98,7 @@ def test_third_run_on_everything_adds_nothing(two_runs: Path, tmp_path: Path) ->
 def test_index_horizon_keeps_recent_rows_only() -> None:
     import datetime as dt
 
-    from transforms.dedup.index import within_horizon
+    from transforms.dedup.state import within_horizon
 
     old, recent = {"run_id": "20240101T000000Z-aaaaaa"}, {"run_id": "20261120T093000Z-bbbbbb"}
     cutoff = dt.date(2026, 11, 1)

@@ -1,15 +1,12 @@
-"""Exact dedup: canonical choice (pure) and the keyed Beam transform on the DirectRunner."""
+"""Exact dedup: canonical choice (pure) and the batch dedup on the DirectRunner."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
-import apache_beam as beam
-from apache_beam.testing.test_pipeline import TestPipeline
-from apache_beam.testing.util import assert_that, equal_to
-
-from tests.conftest import SEEDS
-from transforms.dedup import Deduplicate, pick_canonical
+from tests.conftest import SEEDS, batch_dedup
+from transforms.dedup import pick_canonical
 from transforms.read import parse_document
 from transforms.records import Document
 from transforms.segment import segment_document
@@ -34,43 +31,23 @@ def test_first_copy_in_canonical_order_wins() -> None:
         assert verdict.duplicate_of == early[0].segment_id
 
 
-def test_exact_dedup_transform_on_seeds() -> None:
-    segments = []
-    for path in sorted(SEEDS.glob("*.txt")):
-        segments.extend(segment_document(parse_document(str(path), path.read_bytes())))
+def test_exact_dedup_on_seeds(tmp_path: Path) -> None:
+    documents = [parse_document(str(path), path.read_bytes()) for path in sorted(SEEDS.glob("*.txt"))]
+    segments = [s for doc in documents for s in segment_document(doc)]
     azizia = [s for s in segments if s.text.startswith("La presse libyenne fait")]
     assert len(azizia) == 2
-    expected = [(azizia[1].segment_id, azizia[0].segment_id)]
-
-    with TestPipeline() as p:
-        flagged = (
-            p
-            | beam.Create(segments)
-            | Deduplicate()
-            | beam.Filter(lambda pair: pair[1].duplicate_kind == "exact")
-            | beam.Map(lambda pair: (pair[0].segment_id, pair[1].duplicate_of))
-        )
-        assert_that(flagged, equal_to(expected))
+    verdicts = batch_dedup(documents, tmp_path)
+    flagged = [(sid, v.duplicate_of) for sid, v in verdicts.items() if v.duplicate_kind == "exact"]
+    assert flagged == [(azizia[1].segment_id, azizia[0].segment_id)]
 
 
-def test_every_segment_gets_exactly_one_verdict() -> None:
+def test_every_segment_gets_exactly_one_verdict(tmp_path: Path) -> None:
     doc = _doc("a.txt", "Une phrase assez longue ici. Une phrase assez longue ici. Court. Court.")
     segments = segment_document(doc)
-    with TestPipeline() as p:
-        verdicts = (
-            p
-            | beam.Create(segments)
-            | Deduplicate()
-            | beam.Map(lambda pair: (pair[0].text, pair[1].is_duplicate))
-        )
-        assert_that(
-            verdicts,
-            equal_to(
-                [
-                    ("Une phrase assez longue ici.", False),
-                    ("Une phrase assez longue ici.", True),
-                    ("Court.", False),  # too short to be flagged
-                    ("Court.", False),
-                ]
-            ),
-        )
+    verdicts = batch_dedup([doc], tmp_path)
+    assert [(s.text, verdicts[s.segment_id].is_duplicate) for s in segments] == [
+        ("Une phrase assez longue ici.", False),
+        ("Une phrase assez longue ici.", True),
+        ("Court.", False),
+        ("Court.", False),
+    ]

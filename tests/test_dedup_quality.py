@@ -3,28 +3,25 @@
 Why: the unit tests of `transforms/dedup` check the mechanics (canonical order, union-find); they say
 nothing about whether the rules (word bigrams, max(Jaccard, containment) >= 0.8, LSH 32x4) flag the
 copies editors really make and leave alone different sentences that share many words. This test
-builds such copies with controlled edits, runs the real `Deduplicate` transform on the DirectRunner
-and asserts precision and recall of the duplicate flags.
+builds such copies with controlled edits, runs the real batch dedup (`DeduplicateDocuments`) on the
+DirectRunner and asserts precision and recall of the duplicate flags.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import json
 import random
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-import apache_beam as beam
 import numpy as np
 import pytest
-from apache_beam.io import WriteToText
-from apache_beam.testing.test_pipeline import TestPipeline
 
-from tests.conftest import SEEDS, SHARED
-from transforms.dedup import Deduplicate, NearDedupConfig
+from tests.conftest import SEEDS, SHARED, batch_dedup
+from transforms.dedup import NearDedupConfig
 from transforms.dedup.near import (
     Edge,
     Fingerprint,
@@ -312,19 +309,6 @@ def score(items: list[Item], where: dict[str, str], verdicts: dict[str, dict]) -
     )
 
 
-def _verdict_json(pair: tuple[Segment, object]) -> str:
-    segment, verdict = pair
-    return json.dumps(
-        {
-            "segment_id": segment.segment_id,
-            "is_duplicate": verdict.is_duplicate,
-            "duplicate_kind": verdict.duplicate_kind,
-            "duplicate_of": verdict.duplicate_of,
-            "similarity": verdict.similarity,
-        }
-    )
-
-
 # ---------------------------------------------------------------------------------------------------
 # Tests
 # ---------------------------------------------------------------------------------------------------
@@ -337,17 +321,9 @@ def labelled() -> list[Item]:
 
 def test_deduplicate_precision_and_recall_on_real_sentences(labelled: list[Item], tmp_path: Path) -> None:
     segments, where = build_segments(labelled)
-    with TestPipeline() as p:
-        (
-            p
-            | beam.Create(segments)
-            | Deduplicate()
-            | beam.Map(_verdict_json)
-            | WriteToText(str(tmp_path / "verdicts"), file_name_suffix=".jsonl")
-        )
-    rows = [json.loads(line) for f in tmp_path.glob("verdicts*.jsonl") for line in f.read_text().splitlines()]
-    verdicts = {r["segment_id"]: r for r in rows}
-    assert len(rows) == len(verdicts) == len(segments), "exactly one verdict per segment"
+    found = batch_dedup([doc for doc, _ in build_documents(labelled)], tmp_path)
+    verdicts = {sid: dataclasses.asdict(v) for sid, v in found.items()}
+    assert set(verdicts) == {s.segment_id for s in segments}, "exactly one verdict per segment"
 
     m = score(labelled, where, verdicts)
     counts = Counter(x.label for x in labelled)

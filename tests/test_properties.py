@@ -3,23 +3,23 @@
 Why properties: the example tests cover the seeds; these check the invariants every later table
 relies on, for any Unicode input: offsets slice back to the segment text, segments are bounded and
 cover every non-space character, clean_text only removes characters, and every duplicate points at
-an existing canonical (non-duplicate) segment. The dedup driver below chains the same pure functions
-as `transforms/dedup/transform.py::Deduplicate`, without Beam, so it runs in milliseconds.
+an existing canonical (non-duplicate) segment, and a corpus delivered in parts (runs, windows) gets
+the verdicts of one delivery. `decide` is the function batch and streaming both call, without Beam,
+so it runs in milliseconds.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections import defaultdict
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.assemble import clean_text
-from transforms.dedup.documents import decide, dedup_keys, segment_document_for_dedup
-from transforms.dedup.exact import pick_canonical
-from transforms.dedup.near import NearDedupConfig, near_edges, resolve_clusters
-from transforms.dedup.transform import apply_clusters, current_fingerprint, with_fingerprint
+from transforms.dedup.decide import DedupKey, decide, dedup_keys, segment_document_for_dedup, verdicts_for
+from transforms.dedup.near import NearDedupConfig
 from transforms.read import make_doc_id
 from transforms.records import DedupVerdict, Document, Segment
 from transforms.segment import SegmentConfig, segment_document, split_body
@@ -110,23 +110,28 @@ def corpora(draw: st.DrawFn) -> list[Document]:
     return docs
 
 
-def dedup(segments: list[Segment]) -> dict[str, DedupVerdict]:
-    """The pure chain of `Deduplicate` (exact, then near with LSH buckets), run in memory."""
-    fingerprinted = [with_fingerprint(s, NEAR) for s in segments]
-    by_hash: dict[str, list[Segment]] = defaultdict(list)
-    verdicts: dict[str, tuple[Segment, DedupVerdict]] = {}
-    for segment in fingerprinted:
-        if segment.dedup_eligible:
-            by_hash[segment.content_hash].append(segment)
-        else:
-            verdicts[segment.segment_id] = (segment, DedupVerdict(segment.segment_id, False))
-    exact = [pair for copies in by_hash.values() for pair in pick_canonical(copies)]
-    prints = [fp for pair in exact for fp in current_fingerprint(pair)]
-    clusters = resolve_clusters(near_edges(prints, NEAR))
-    for pair in exact:
-        segment, verdict = apply_clusters(pair, clusters)
-        verdicts[segment.segment_id] = (segment, verdict)
-    return {sid: verdict for sid, (_, verdict) in verdicts.items()}
+def dedup(docs: list[Document], config: SegmentConfig) -> tuple[list[Segment], dict[str, DedupVerdict]]:
+    """Every segment of `docs` and its verdict, `decide` on the whole corpus as one delivery."""
+    segmented = [segment_document_for_dedup(doc, config, NEAR) for doc in docs]
+    duplicates = decide([key for element in segmented for key in dedup_keys(element)], NEAR)
+    segments = [s for _, doc_segments in segmented for s in doc_segments]
+    return segments, dict(
+        zip((s.segment_id for s in segments), verdicts_for(segments, duplicates), strict=True)
+    )
+
+
+def deliver_in_parts(docs: list[Document], config: SegmentConfig, cuts: list[int]) -> dict[str, DedupVerdict]:
+    """The duplicates found when `docs` (in canonical order) arrive in parts cut at `cuts`: each part
+    decided against the canonical keys of the earlier parts, as a later run (or window) is."""
+    history: list[DedupKey] = []
+    found: dict[str, DedupVerdict] = {}
+    bounds = [0, *sorted(set(cuts)), len(docs)]
+    for lo, hi in itertools.pairwise(bounds):
+        keys = [k for doc in docs[lo:hi] for k in dedup_keys(segment_document_for_dedup(doc, config, NEAR))]
+        duplicates = decide([*keys, *history], NEAR)
+        found.update(duplicates)
+        history.extend(k.as_history() for k in keys if k.segment_id not in duplicates)
+    return found
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -135,9 +140,8 @@ def test_every_duplicate_points_to_an_existing_earlier_canonical_segment(
     docs: list[Document], min_words: int
 ) -> None:
     config = SegmentConfig(max_segment_chars=200, min_dedup_words=min_words)
-    segments = [s for doc in docs for s in segment_document(doc, config)]
+    segments, verdicts = dedup(docs, config)
     by_id = {s.segment_id: s for s in segments}
-    verdicts = dedup(segments)
     assert set(verdicts) == set(by_id)
     for sid, verdict in verdicts.items():
         segment = by_id[sid]
@@ -170,16 +174,18 @@ def test_every_duplicate_points_to_an_existing_earlier_canonical_segment(
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(docs=corpora(), min_words=st.integers(min_value=1, max_value=5))
-def test_batch_dedup_per_document_decides_as_the_per_segment_chain(
-    docs: list[Document], min_words: int
+@given(docs=corpora(), min_words=st.integers(min_value=1, max_value=5), data=st.data())
+def test_a_corpus_delivered_in_parts_gets_the_verdicts_of_one_delivery(
+    docs: list[Document], min_words: int, data: st.DataObject
 ) -> None:
-    """`decide` (segments stay in their documents) flags exactly what the per-segment chain flags."""
+    """Path independence of the decision (README, "Deduplication"): when every part arrives no
+    earlier than the parts holding its originals (here: parts cut from the canonical order), the
+    parts find exactly the duplicates one delivery finds, with the same originals."""
     config = SegmentConfig(max_segment_chars=200, min_dedup_words=min_words)
-    segments = [s for doc in docs for s in segment_document(doc, config)]
-    expected = {sid: v for sid, v in dedup(segments).items() if v.is_duplicate}
-    keys = [key for doc in docs for key in dedup_keys(segment_document_for_dedup(doc, config, NEAR))]
-    assert decide(keys, NEAR) == expected
+    docs = sorted(docs, key=lambda d: (d.order_key, d.doc_id))
+    cuts = data.draw(st.lists(st.integers(min_value=1, max_value=max(1, len(docs) - 1)), max_size=3))
+    _, verdicts = dedup(docs, config)
+    assert deliver_in_parts(docs, config, cuts) == {k: v for k, v in verdicts.items() if v.is_duplicate}
 
 
 @SETTINGS

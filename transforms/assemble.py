@@ -1,9 +1,8 @@
 """Documents with their dedup verdicts (`AssembledDocument`): clean text and duplicate counts.
 
-In batch a document never loses its segments (`pipeline/build.py` pairs them with the run's verdicts,
-a side input). In streaming the per-segment dedup spreads them over hash keys, and
-`AssembleDocuments` (a CoGroupByKey on doc_id) brings them back together, so that per-document facts
-(clean_text, n_duplicate_segments) are computed once, before the tables are cut.
+A document never loses its segments: in batch and in streaming alike `pipeline/build.py` pairs them
+with the verdicts of their delivery (a side input), so per-document facts (clean_text,
+n_duplicate_segments) are computed once, before the tables are cut.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-
-import apache_beam as beam
 
 from transforms.records import DedupVerdict, Document, Segment, doc_id_of_segment
 
@@ -141,38 +138,3 @@ def segment_rows(item: AssembledDocument, ner_models: dict[str, str] | None = No
         }
         for s, v, lang in zip(item.segments, item.verdicts, languages, strict=True)
     ]
-
-
-def _join(element: tuple[str, dict[str, list]]) -> Iterator[AssembledDocument]:
-    _, grouped = element
-    docs = list(grouped["doc"])
-    if docs:  # doc_id hashes path and body: one document per id
-        yield assemble(docs[0], [pair for pairs in grouped["segments"] for pair in pairs])
-
-
-class PairsPerDocument(beam.PTransform):
-    """(Segment, DedupVerdict) pairs -> (doc_id, [pairs]): lists per document, possibly several.
-
-    A combine, not a GroupByKey: Beam lifts it, so each bundle ships one element per document it
-    saw instead of one per segment (a consumer flattens the lists of one doc_id).
-    """
-
-    def expand(self, pairs: beam.PCollection) -> beam.PCollection:
-        return (
-            pairs
-            | "KeyByDocument" >> beam.Map(lambda pair: (pair[0].doc_id, pair))
-            | "ListPerDocument" >> beam.CombinePerKey(beam.combiners.ToListCombineFn())
-        )
-
-
-class AssembleDocuments(beam.PTransform):
-    """(Document, (Segment, DedupVerdict)) -> AssembledDocument, joined on doc_id."""
-
-    def expand(self, inputs: tuple[beam.PCollection, beam.PCollection]) -> beam.PCollection:
-        docs, pairs = inputs
-        keyed_docs = docs | "KeyDocs" >> beam.Map(lambda d: (d.doc_id, d))
-        return (
-            {"doc": keyed_docs, "segments": pairs | "PerDocument" >> PairsPerDocument()}
-            | "JoinOnDocId" >> beam.CoGroupByKey()
-            | "Assemble" >> beam.FlatMap(_join)
-        )

@@ -16,9 +16,6 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import apache_beam as beam
-from apache_beam.metrics import Metrics
-
 from transforms.records import Document, Segment
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n\s*")
@@ -211,22 +208,3 @@ def segment_document(doc: Document, config: SegmentConfig = SegmentConfig()) -> 
             )
         )
     return segments
-
-
-class SegmentDocuments(beam.PTransform):
-    """Document -> Segment (one per sentence)."""
-
-    def __init__(self, config: SegmentConfig = SegmentConfig()) -> None:
-        super().__init__()
-        self._config = config
-
-    def expand(self, docs: beam.PCollection) -> beam.PCollection:
-        config = self._config
-        counter = Metrics.counter("newsbeam", "segments")
-
-        def _segment(doc: Document) -> list[Segment]:
-            segments = segment_document(doc, config)
-            counter.inc(len(segments))
-            return segments
-
-        return docs | "Split" >> beam.FlatMap(_segment)

@@ -1,16 +1,13 @@
-"""Where duplicates are decided.
+"""Where duplicates are decided, by role:
 
-- `exact.py`: hash of the normalized sentence; the earliest copy is canonical.
-- `near.py`: MinHash LSH candidates verified by Jaccard / containment; clusters by union-find.
-- `index.py`: the persistent cross-run index under `DIR/_state/`.
-- `documents.py`: `DeduplicateDocuments`, the batch composite: segments stay in their documents,
-  one global decision (exact, then near) reaches them as a side input.
-- `transform.py`: `Deduplicate`, the per-segment composite (streaming, within a window).
-- `stream.py`: exact dedup across the windows of a stream (Beam state).
+- `exact.py`, `near.py`: the algorithms (content hash; MinHash LSH verified by Jaccard/containment).
+- `decide.py`: THE decision, one pure function for a delivery (a run or a window) against history.
+- `batch.py`: the batch wrapper (a run's keys and the index in one combine, verdicts as a side input).
+- `streaming.py`: the streaming wrapper (a window's keys, history from keyed Beam state + timers).
+- `state.py`: the persistent history under `DIR/_state/` (documents ingested, canonical segments).
 """
 
 from transforms.dedup.exact import pick_canonical
 from transforms.dedup.near import NearDedupConfig
-from transforms.dedup.transform import Deduplicate
 
-__all__ = ["Deduplicate", "NearDedupConfig", "pick_canonical"]
+__all__ = ["NearDedupConfig", "pick_canonical"]

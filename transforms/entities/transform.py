@@ -9,9 +9,13 @@ The algorithm lives in ``cluster.py`` as plain functions; this module only distr
    publication date per name key). The summaries are combined per name key into this run's delta,
    which is also what ``_state/entity_names`` stores, and then globally, TOGETHER with the deltas of
    all earlier runs read back from that state, so clusters reflect the whole history.
-3. ``build_clusters`` runs once on that total and is broadcast as a singleton side input.
+3. ``AccumulateEntities`` (one key, Beam state) adds each delivery's total (a run, or a stream's
+   window) to those of the deliveries before it in the same pipeline, merges the history, runs
+   ``build_clusters``, renames clusters after the ids already published (``ids.py``) and is
+   broadcast as a singleton side input (per window in streaming).
 4. Every resolved mention of this run is assigned its cluster -> an ``entities`` row.
-5. ``entity_clusters`` is a snapshot: one row per cluster with a mention in any run.
+5. ``entity_clusters`` is a snapshot: one row per cluster with a mention in any run (or window),
+   plus one per retired id; ``state_entity_ids`` registers the ids of new name keys.
 6. ``state_entity_names`` gets one row per name key this run touched, holding this run's DELTA.
 
 Why deltas rather than merged totals in the state: summing every row of every run reconstructs the
@@ -19,8 +23,8 @@ history whatever the run order or run ids (counts add, dates take min/max), a ru
 and rewrite a key it did not touch, and a run that never gets finalized leaves no half-merged total.
 The cost is one row per (key, run) instead of one live row per key, which the global combine absorbs.
 
-Entity ids depend only on (canonical name, label) of the cluster built from the whole history, so a
-name keeps its id across runs as long as the cluster's canonical form and label do not change.
+A cluster's id is its fresh id (canonical name and label) when first published, and stays so when
+later data changes its canonical name (``ids.py``).
 """
 
 from __future__ import annotations
@@ -29,13 +33,17 @@ import dataclasses
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import apache_beam as beam
+from apache_beam.coders import PickleCoder
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
+from apache_beam.transforms.window import GlobalWindows
 
-from transforms.dedup.index import ReadState
+from transforms.dedup.state import ReadState
 from transforms.entities.cluster import (
     ClusterIndex,
     FormStats,
@@ -47,11 +55,13 @@ from transforms.entities.cluster import (
     resolve_within_document,
     summarize,
 )
+from transforms.entities.ids import stable_ids
 from transforms.entities.names import TITLES
 from transforms.entities.ner import RawMention
 
 CONTEXT_CHARS = 40  # text kept on each side of a mention for title and acronym-definition detection
 STATE_TABLE = "state_entity_names"
+IDS_TABLE = "state_entity_ids"
 
 
 # --------------------------------------------------------------------------------------------- records
@@ -95,11 +105,14 @@ class EntityStats:
 
 @dataclass(frozen=True, slots=True)
 class EntityIndex:
-    """The broadcast side input: the cluster index and each entity's publication-date range."""
+    """The broadcast side input: the cluster index (ids stable once published, `ids.py`), each
+    entity's publication-date range, the name keys to register and the retired ids."""
 
     index: ClusterIndex
     first_seen: dict[str, dt.date]
     last_seen: dict[str, dt.date]
+    registrations: dict[str, str] = field(default_factory=dict)
+    retired: dict[str, str | None] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------------------- per-document resolution
@@ -325,9 +338,12 @@ def stats_from_state(row: dict) -> EntityStats:
 
 
 # ----------------------------------------------------------------------------- clusters and assignment
-def build_entity_index(total: EntityStats) -> EntityIndex:
-    """Clusters of the whole history, and each cluster's date range (min/max over its name keys)."""
-    index = build_clusters(total.names)
+def build_entity_index(total: EntityStats, published: Mapping[str, str] | None = None) -> EntityIndex:
+    """Clusters of the whole history, named after the ids already published (`ids.stable_ids`), and
+    each cluster's date range (min/max over its name keys)."""
+    weights = {key: form.mentions for key, form in total.names.forms.items()}
+    stable = stable_ids(build_clusters(total.names), published or {}, weights)
+    index = stable.index
     first: dict[str, dt.date] = {}
     last: dict[str, dt.date] = {}
     for key in sorted(index.key_to_entity):
@@ -336,11 +352,12 @@ def build_entity_index(total: EntityStats) -> EntityIndex:
             first[entity] = total.first_seen[key]
         if key in total.last_seen and (entity not in last or total.last_seen[key] > last[entity]):
             last[entity] = total.last_seen[key]
-    return EntityIndex(index=index, first_seen=first, last_seen=last)
+    return EntityIndex(index, first, last, stable.registrations, stable.retired)
 
 
 def cluster_rows(entity_index: EntityIndex) -> Iterator[tuple[str, dict]]:
-    """The ``entity_clusters`` snapshot: every cluster with at least one mention, by entity_id."""
+    """The ``entity_clusters`` snapshot: every cluster with at least one mention, by entity_id, and
+    a row per retired id (``merged_into`` its survivor), so every id ever written has its row."""
     for entity_id in sorted(entity_index.index.clusters):
         cluster = entity_index.index.clusters[entity_id]
         geo = cluster.geo
@@ -359,6 +376,27 @@ def cluster_rows(entity_index: EntityIndex) -> Iterator[tuple[str, dict]]:
                 "latitude": geo.latitude if geo else None,
                 "longitude": geo.longitude if geo else None,
                 "geonameid": geo.geonameid if geo else None,
+                "merged_into": None,
+            },
+        )
+    for entity_id, survivor in sorted(entity_index.retired.items()):
+        heir = entity_index.index.clusters.get(survivor or "")
+        yield (
+            "entity_clusters",
+            {
+                "entity_id": entity_id,
+                "canonical": heir.canonical if heir else "",
+                "label": heir.label if heir else "MISC",
+                "aliases": [],
+                "mention_count": 0,
+                "label_confidence": None,
+                "first_seen": None,
+                "last_seen": None,
+                "country_code": None,
+                "latitude": None,
+                "longitude": None,
+                "geonameid": None,
+                "merged_into": survivor,
             },
         )
 
@@ -413,9 +451,45 @@ def _entity_batch(doc: DocumentEntities, entity_index: EntityIndex) -> Iterator[
         yield "entities", rows
 
 
-def _build_with_history(run: EntityStats, history: EntityStats) -> EntityIndex:
-    """The cluster index of this run's statistics merged with all earlier runs'."""
-    return build_entity_index(MergeEntityStats().merge_accumulators([history, run]))
+def _registration_batch(entity_index: EntityIndex, run_id: str) -> Iterator[tuple[str, list[dict]]]:
+    rows = [
+        {"key": k, "entity_id": e, "run_id": run_id} for k, e in sorted(entity_index.registrations.items())
+    ]
+    if rows:
+        yield "state_entity_ids", rows
+
+
+class AccumulateEntities(beam.DoFn):
+    """One key: the statistics of every delivery so far (a run is one; a stream has one per window),
+    merged with the history read at start, clustered, named after the published ids.
+
+    Why state: a stream's windows must see each other (the clusters of window 5 cover windows 1-4),
+    and the ids a window publishes bind the windows after it. A batch run is one element: the same
+    code, state used once.
+    """
+
+    TOTAL = ReadModifyWriteStateSpec("total", PickleCoder())
+    PUBLISHED = ReadModifyWriteStateSpec("published", PickleCoder())
+
+    def process(
+        self,
+        element: tuple[int, EntityStats],
+        history: EntityStats,
+        published: dict[str, str],
+        total=beam.DoFn.StateParam(TOTAL),
+        published_here=beam.DoFn.StateParam(PUBLISHED),
+    ) -> Iterator[EntityIndex]:
+        _, delivery = element
+        so_far = MergeEntityStats().merge_accumulators([total.read() or EntityStats(), delivery])
+        total.write(so_far)
+        ids = {**published, **(published_here.read() or {})}
+        entity_index = build_entity_index(MergeEntityStats().merge_accumulators([history, so_far]), ids)
+        published_here.write({**(published_here.read() or {}), **entity_index.registrations})
+        yield entity_index
+
+
+def _published_pair(row: dict) -> tuple[str, str]:
+    return row["key"], row["entity_id"]
 
 
 def _drop_key(element: tuple[str, EntityStats]) -> EntityStats:
@@ -432,10 +506,11 @@ class ResolveEntities(beam.PTransform):
     run); ``run_id`` stamps this run's state rows.
     """
 
-    def __init__(self, output_dir: str, run_id: str) -> None:
+    def __init__(self, output_dir: str, run_id: str, windowing: beam.WindowInto | None = None) -> None:
         super().__init__()
         self._output_dir = output_dir
         self._run_id = run_id
+        self._windowing = windowing  # streaming: the windows the index goes back to
 
     def expand(self, resolved: beam.PCollection) -> beam.PCollection:
         pipeline = resolved.pipeline
@@ -453,13 +528,27 @@ class ResolveEntities(beam.PTransform):
             | "DecodeState" >> beam.Map(stats_from_state)
             | "CombineHistory" >> beam.CombineGlobally(MergeEntityStats())
         )
+        published = (
+            pipeline
+            | "ReadPublishedIds" >> ReadState(self._output_dir, IDS_TABLE)
+            | "PublishedPairs" >> beam.Map(_published_pair)
+            | "PublishedDict" >> beam.combiners.ToDict()
+        )
         index = (
             delta
             | "DeltaValues" >> beam.Map(_drop_key)
-            | "CombineRun" >> beam.CombineGlobally(MergeEntityStats()).without_defaults()
-            | "BuildClusters" >> beam.Map(_build_with_history, beam.pvalue.AsSingleton(history))
+            | "CombineDelivery" >> beam.CombineGlobally(MergeEntityStats()).without_defaults()
+            | "OneKey" >> beam.Map(lambda stats: (0, stats))
+            | "ToGlobal" >> beam.WindowInto(GlobalWindows())
+            | "BuildClusters"
+            >> beam.ParDo(
+                AccumulateEntities(), beam.pvalue.AsSingleton(history), beam.pvalue.AsSingleton(published)
+            ).with_input_types(tuple[int, Any], Any, Any)
         )
+        if self._windowing is not None:
+            index = index | "BackToWindows" >> self._windowing
         rows = resolved | "Assign" >> beam.FlatMap(_entity_batch, beam.pvalue.AsSingleton(index))
         clusters = index | "ClusterRows" >> beam.Map(_cluster_batch)
         state = delta | "StateRows" >> beam.Map(_state_batch, self._run_id)
-        return (rows, clusters, state) | "EntityTables" >> beam.Flatten()
+        ids = index | "IdRows" >> beam.FlatMap(_registration_batch, self._run_id)
+        return (rows, clusters, state, ids) | "EntityTables" >> beam.Flatten()

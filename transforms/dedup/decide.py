@@ -1,0 +1,146 @@
+"""The one place where duplicates are decided, for batch runs and for stream windows alike.
+
+A *delivery* is what arrives together: one `newsbeam run`, or one window of `newsbeam watch`. Its
+segments are decided against the *history* (canonical segments of earlier deliveries: earlier runs'
+`_state/segments`, earlier windows' Beam state) by `decide`, a pure function:
+
+1. exact: per content hash, a historical copy is the original (never the document's own previous
+   revision), else the earliest copy of this delivery in canonical order (`Segment.order_key`);
+2. near: MinHash LSH candidates among the exact-canonical fingerprints of this delivery and the
+   history's, verified on their shingle sets (`near.near_edges`), resolved in canonical order
+   (`near.resolve_clusters`); exact copies of a near-duplicate point at its root too.
+
+The Beam wrappers only bring `decide` its inputs: `batch.py` (a run's keys and the index tables, one
+combine), `streaming.py` (a window's keys and the history entries that share a content hash or an
+LSH band with them, from keyed Beam state). Because the history holds canonical segments only, a
+delivery cut in two gives the verdicts of one delivery, as long as originals are delivered no later
+than their copies (README, "Deduplication": the rule and its one exception).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from apache_beam.metrics import Metrics
+
+from transforms.dedup.exact import exact_verdicts
+from transforms.dedup.near import Fingerprint, NearDedupConfig, fingerprints, near_edges, resolve_clusters
+from transforms.records import INDEX_ORDER, DedupVerdict, Document, Segment, cheap_pickle
+from transforms.segment import SegmentConfig, segment_document
+
+
+@cheap_pickle
+@dataclass(frozen=True, slots=True)
+class DedupKey:
+    """What the decision needs of one segment (this delivery's or the history's): no text."""
+
+    segment_id: str
+    content_hash: str
+    order_key: tuple
+    shingles: tuple[int, ...] = ()
+    bands: tuple[int, ...] = ()
+    supersedes: str | None = None
+    from_index: bool = False
+
+    def as_history(self) -> DedupKey:
+        """The same key once delivered: canonical, and earlier than anything delivered later."""
+        return dataclasses.replace(self, order_key=INDEX_ORDER, supersedes=None, from_index=True)
+
+
+#: One document after segmentation: the document and its segments in reading order.
+SegmentedDocument = tuple[Document, tuple[Segment, ...]]
+
+
+def fingerprint_segments(segments: Sequence[Segment], near: NearDedupConfig) -> list[Segment]:
+    """The segments, each eligible one with its near-dedup fingerprint.
+
+    A text repeated inside the document is fingerprinted once: its later copies are exact copies of
+    the first whatever happens elsewhere, so their fingerprint would never be used.
+    """
+    segments = list(segments)
+    first: list[int] = []
+    seen: set[str] = set()
+    for index, item in enumerate(segments):
+        if item.dedup_eligible and item.content_hash not in seen:
+            seen.add(item.content_hash)
+            first.append(index)
+    found = fingerprints(
+        [(segments[i].segment_id, segments[i].order_key, segments[i].text) for i in first], near
+    )
+    for index, print_ in zip(first, found, strict=True):
+        if print_ is not None:
+            segments[index] = dataclasses.replace(
+                segments[index], shingles=print_.shingles, bands=print_.bands
+            )
+    return segments
+
+
+def segment_document_for_dedup(
+    doc: Document, segment: SegmentConfig, near: NearDedupConfig
+) -> SegmentedDocument:
+    """The document's segments, fingerprinted (`fingerprint_segments`)."""
+    return doc, tuple(fingerprint_segments(segment_document(doc, segment), near))
+
+
+def dedup_keys(element: SegmentedDocument) -> tuple[DedupKey, ...]:
+    """The keys of a document's eligible segments."""
+    return tuple(
+        DedupKey(s.segment_id, s.content_hash, s.order_key, s.shingles, s.bands, s.supersedes)
+        for s in element[1]
+        if s.dedup_eligible
+    )
+
+
+def decide(keys: Iterable[DedupKey], config: NearDedupConfig) -> dict[str, DedupVerdict]:
+    """Verdicts of the duplicates among this delivery's keys (absent = canonical); keys with
+    `from_index` are the history (always canonical, always earlier)."""
+    current: dict[str, list[DedupKey]] = {}
+    indexed: dict[str, list[str]] = {}
+    prints: list[Fingerprint] = []
+    for key in keys:
+        if key.from_index:
+            indexed.setdefault(key.content_hash, []).append(key.segment_id)
+            if key.bands:
+                prints.append(Fingerprint(key.segment_id, INDEX_ORDER, key.shingles, key.bands, True))
+        else:
+            current.setdefault(key.content_hash, []).append(key)
+    duplicates: dict[str, DedupVerdict] = {}
+    for content_hash in sorted(current):
+        for key, verdict in exact_verdicts(current[content_hash], sorted(indexed.get(content_hash, ()))):
+            if verdict.is_duplicate:
+                duplicates[key.segment_id] = verdict
+            elif key.bands:
+                prints.append(
+                    Fingerprint(
+                        key.segment_id, key.order_key, key.shingles, key.bands, supersedes=key.supersedes
+                    )
+                )
+    clusters = resolve_clusters(near_edges(prints, config))
+    for fp in prints:  # canonical after exact dedup, near-duplicate of a cluster root
+        if not fp.from_index and fp.segment_id in clusters:
+            root, score = clusters[fp.segment_id]
+            duplicates[fp.segment_id] = DedupVerdict(fp.segment_id, True, "near", root, score)
+    for segment_id, verdict in list(duplicates.items()):  # exact copies of a near-duplicate
+        if verdict.duplicate_kind == "exact" and verdict.duplicate_of in clusters:
+            root, score = clusters[verdict.duplicate_of]
+            duplicates[segment_id] = DedupVerdict(segment_id, True, "near", root, score)
+    return duplicates
+
+
+def verdicts_for(
+    segments: Iterable[Segment], duplicates: Mapping[str, DedupVerdict]
+) -> tuple[DedupVerdict, ...]:
+    """One verdict per segment, in the segments' order."""
+    return tuple(duplicates.get(s.segment_id) or DedupVerdict(s.segment_id, False) for s in segments)
+
+
+_DUPLICATE_COUNTERS = {kind: Metrics.counter("newsbeam", f"duplicates_{kind}") for kind in ("exact", "near")}
+
+
+def count_verdicts(verdicts: Iterable[DedupVerdict]) -> None:
+    """The duplicate counters, counted where verdicts meet their documents (batch and streaming)."""
+    for verdict in verdicts:
+        if verdict.duplicate_kind in _DUPLICATE_COUNTERS:
+            _DUPLICATE_COUNTERS[verdict.duplicate_kind].inc()
