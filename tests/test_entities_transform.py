@@ -125,7 +125,7 @@ def _haftar_id(tables: dict[str, list[dict]]) -> str:
 def check_schema(rows: Rows) -> None:
     """Rows carry exactly their table's columns (+ pub_month for entities); keys are unique."""
     tables = _tables(rows)
-    assert set(tables) == {"entities", "entity_clusters", "state_entity_names"}
+    assert set(tables) == {"entities", "entity_clusters", "state_entity_names", "state_entity_ids"}
     for table, table_rows in tables.items():
         expected = set(TABLES[table].names) | ({"pub_month"} if table == "entities" else set())
         assert all(set(r) == expected for r in table_rows), table

@@ -198,19 +198,21 @@ class DeduplicateStream(beam.PTransform):
             documents
             | "LookupKeys" >> beam.FlatMap(_segment_keys)
             | "GroupPerWindow" >> beam.GroupByKey()
-            | "WindowEnd" >> beam.ParDo(_WithWindowEnd())
+            | "WindowEnd" >> beam.ParDo(_WithWindowEnd()).with_output_types(tuple[str, Any])
             | "ToGlobal" >> beam.WindowInto(GlobalWindows())
         )
         if self._index is not None:
-            history = self._index | "HistoryEntries" >> beam.FlatMap(_history_entries)
+            history = self._index | "HistoryEntries" >> beam.FlatMap(_history_entries).with_output_types(
+                tuple[str, Any]
+            )
             lookups = (lookups, history) | "WithHistory" >> beam.Flatten()
         answers = (
             lookups
             | "LookupHistory" >> beam.ParDo(LookupHistory(horizon)).with_input_types(tuple[str, Any])
             | "AnswersToWindows" >> self._stream.windowing()
-            | "OneKey" >> beam.Map(lambda item: (0, item[1]))
+            | "OneKey" >> beam.Map(lambda item: (0, item[1])).with_output_types(tuple[int, Any])
             | "CollectWindow" >> beam.GroupByKey()
-            | "CollectedEnd" >> beam.ParDo(_WithWindowEnd())
+            | "CollectedEnd" >> beam.ParDo(_WithWindowEnd()).with_output_types(tuple[int, Any])
             | "DecideInGlobal" >> beam.WindowInto(GlobalWindows())
         )
         return (

@@ -473,19 +473,24 @@ class AccumulateEntities(beam.DoFn):
 
     def process(
         self,
-        element: tuple[int, EntityStats],
-        history: EntityStats,
-        published: dict[str, str],
+        element: tuple[int, tuple[EntityStats, EntityStats, dict[str, str]]],
         total=beam.DoFn.StateParam(TOTAL),
         published_here=beam.DoFn.StateParam(PUBLISHED),
     ) -> Iterator[EntityIndex]:
-        _, delivery = element
+        _, (delivery, history, published) = element
         so_far = MergeEntityStats().merge_accumulators([total.read() or EntityStats(), delivery])
         total.write(so_far)
         ids = {**published, **(published_here.read() or {})}
         entity_index = build_entity_index(MergeEntityStats().merge_accumulators([history, so_far]), ids)
         published_here.write({**(published_here.read() or {}), **entity_index.registrations})
         yield entity_index
+
+
+def _with_history(
+    delivery: EntityStats, history: EntityStats, published: dict[str, str]
+) -> tuple[int, tuple[EntityStats, EntityStats, dict[str, str]]]:
+    """One delivery's statistics with the history and the ids read at start, under the one key."""
+    return 0, (delivery, history, published)
 
 
 def _published_pair(row: dict) -> tuple[str, str]:
@@ -538,12 +543,15 @@ class ResolveEntities(beam.PTransform):
             delta
             | "DeltaValues" >> beam.Map(_drop_key)
             | "CombineDelivery" >> beam.CombineGlobally(MergeEntityStats()).without_defaults()
-            | "OneKey" >> beam.Map(lambda stats: (0, stats))
+            # Side inputs join here, not on the stateful step: Beam 2.x picks a stateful ParDo's
+            # main input from a set that still holds its side inputs (core.py,
+            # _get_key_and_window_coder), so with side inputs the key coder is a coin toss.
+            | "WithHistory"
+            >> beam.Map(
+                _with_history, beam.pvalue.AsSingleton(history), beam.pvalue.AsSingleton(published)
+            ).with_output_types(tuple[int, Any])
             | "ToGlobal" >> beam.WindowInto(GlobalWindows())
-            | "BuildClusters"
-            >> beam.ParDo(
-                AccumulateEntities(), beam.pvalue.AsSingleton(history), beam.pvalue.AsSingleton(published)
-            ).with_input_types(tuple[int, Any], Any, Any)
+            | "BuildClusters" >> beam.ParDo(AccumulateEntities())
         )
         if self._windowing is not None:
             index = index | "BackToWindows" >> self._windowing
