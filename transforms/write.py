@@ -18,6 +18,7 @@ depend on run order. Everything goes through `FileSystems`, so gs:// or s3:// ou
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import posixpath
@@ -171,6 +172,7 @@ def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
         FileSystems.rename([written.temp_path], [written.final_path])
     _drop_stale_snapshots(output_dir, ordered)
     for temp_root, intent in intents.items():
+        _log_window(output_dir, temp_root, [f for f in ordered if f.temp_root == temp_root])
         FileSystems.delete([intent])  # committed
         if FileSystems.exists(temp_root):
             FileSystems.delete([temp_root])
@@ -178,6 +180,30 @@ def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
     _delete_if_empty(posixpath.join(output_dir, TEMP_DIRNAME))
     _delete_if_empty(posixpath.join(output_dir, PENDING_DIRNAME))
     return ordered
+
+
+def window_log_path(output_dir: str, run_id: str, window: str) -> str:
+    """Commit record of one window of a stream: `DIR/_runs/<run>.windows/<window>.json`."""
+    return posixpath.join(output_dir, "_runs", f"{run_id}.windows", f"{window}.json")
+
+
+def _log_window(output_dir: str, temp_root: str, files: list[WrittenFile]) -> None:
+    """A stream's progress, one small file per committed window (object stores cannot append):
+    rows per table and when. Batch runs (window `all`) have their manifest instead."""
+    run, window = temp_root.rstrip("/").split("/")[-2:]
+    if window == "all":
+        return
+    rows: dict[str, int] = {}
+    for written in files:
+        rows[written.table] = rows.get(written.table, 0) + written.rows
+    record = {
+        "run_id": run,
+        "window_end": dt.datetime.fromtimestamp(int(window[1:]) / 1e6, dt.UTC).isoformat(),
+        "committed_at": dt.datetime.now(dt.UTC).isoformat(),
+        "files": len(files),
+        "rows": dict(sorted(rows.items())),
+    }
+    _write_json(window_log_path(output_dir, run, window), record)
 
 
 def _write_json(path: str, value: object) -> None:
