@@ -1,4 +1,4 @@
-"""The persistent cross-run dedup index under `DIR/_state/`.
+"""The persistent history of dedup under `DIR/_state/` (what earlier deliveries ingested).
 
 Two small Parquet tables, written by the same finalize as the data they describe:
 - `_state/documents`: doc_id, source, content hash of every ingested document, so a rerun skips
@@ -7,8 +7,9 @@ Two small Parquet tables, written by the same finalize as the data they describe
   LSH band keys, so later runs flag exact and near copies of it with `duplicate_of` pointing into
   the earlier data.
 
-The index is read as a PCollection (`ReadFromParquet`) and joined by key (content hash, band key,
-doc_id): nothing is held in one worker's memory, and the same code runs on a distributed runner.
+The documents table is joined with a run's documents by source path (`SkipIngested`); the segments
+table feeds the dedup decision (`batch.py` reads it as Arrow batches, `streaming.py` loads it into
+keyed state at start).
 """
 
 from __future__ import annotations
