@@ -74,9 +74,8 @@ def answer_lookup(
         for key in keys:
             yield "current", key
     for end, entry in stored:
-        if (
-            end == START or window_end - horizon_micros < end <= window_end
-        ):  # the same window's end: an on-time pane seen by a late pane
+        # `<= window_end`: a late pane of a window sees that window's on-time pane as history.
+        if end == START or window_end - horizon_micros < end <= window_end:
             yield "history", entry
 
 
@@ -112,21 +111,20 @@ class LookupHistory(beam.DoFn):
     EXPIRY = TimerSpec("expiry", TimeDomain.WATERMARK)
 
     def __init__(self, horizon_seconds: int) -> None:
-        self._horizon = horizon_seconds
+        self._horizon = Duration(seconds=horizon_seconds)
 
     def process(
         self,
         element,
-        timestamp=beam.DoFn.TimestampParam,
         store=beam.DoFn.StateParam(STORE),
         expiry=beam.DoFn.TimerParam(EXPIRY),
     ) -> Iterator[tuple[int, tuple[str, DedupKey]]]:
         lookup_key, (window_end, keys) = element
         keys = list(keys)
         if window_end != START:
-            for item in answer_lookup(lookup_key, window_end, keys, store.read(), self._horizon * 1_000_000):
+            for item in answer_lookup(lookup_key, window_end, keys, store.read(), self._horizon.micros):
                 yield window_end, item
-            expiry.set(Timestamp(micros=window_end) + Duration(seconds=self._horizon))
+            expiry.set(Timestamp(micros=window_end) + self._horizon)
         for key in keys:
             store.add((window_end, key.as_history()))
 
@@ -139,14 +137,14 @@ class LookupHistory(beam.DoFn):
     ) -> None:
         """Drops entries past the horizon; re-arms for the oldest left (a late pane may have set the
         timer earlier than the newest entry needs)."""
-        cutoff = (fired - Duration(seconds=self._horizon)).micros
+        cutoff = (fired - self._horizon).micros
         kept = [(end, key) for end, key in store.read() if end == START or end > cutoff]
         store.clear()
         for item in kept:
             store.add(item)
         ends = [end for end, _ in kept if end != START]
         if ends:
-            expiry.set(Timestamp(micros=min(ends)) + Duration(seconds=self._horizon))
+            expiry.set(Timestamp(micros=min(ends)) + self._horizon)
 
 
 class DecideWindow(beam.DoFn):
@@ -156,16 +154,19 @@ class DecideWindow(beam.DoFn):
 
     def __init__(self, config: NearDedupConfig, horizon_seconds: int) -> None:
         self._config = config
-        self._horizon = horizon_seconds
+        self._horizon_micros = Duration(seconds=horizon_seconds).micros
 
     def process(self, element, flagged=beam.DoFn.StateParam(FLAGGED)) -> Iterator[dict[str, DedupVerdict]]:
         _, (window_end, items) = element
-        cutoff = window_end - self._horizon * 1_000_000
-        known = [(end, ids) for end, ids in flagged.read() if end > cutoff]
+        stored = list(flagged.read())
+        known = [(end, ids) for end, ids in stored if end > window_end - self._horizon_micros]
         duplicates = decide_window(items, {i for _, ids in known for i in ids}, self._config)
-        flagged.clear()
-        for item in [*known, (window_end, tuple(duplicates))]:
-            flagged.add(item)
+        if len(known) < len(stored):  # something expired: rewrite what is left
+            flagged.clear()
+            for item in known:
+                flagged.add(item)
+        if duplicates:
+            flagged.add((window_end, tuple(duplicates)))
         yield duplicates
 
 

@@ -480,9 +480,11 @@ class AccumulateEntities(beam.DoFn):
         _, (delivery, history, published) = element
         so_far = MergeEntityStats().merge_accumulators([total.read() or EntityStats(), delivery])
         total.write(so_far)
-        ids = {**published, **(published_here.read() or {})}
-        entity_index = build_entity_index(MergeEntityStats().merge_accumulators([history, so_far]), ids)
-        published_here.write({**(published_here.read() or {}), **entity_index.registrations})
+        earlier = published_here.read() or {}  # ids published by this pipeline's earlier deliveries
+        entity_index = build_entity_index(
+            MergeEntityStats().merge_accumulators([history, so_far]), {**published, **earlier}
+        )
+        published_here.write({**earlier, **entity_index.registrations})
         yield entity_index
 
 
