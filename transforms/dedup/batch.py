@@ -5,7 +5,8 @@ index of earlier runs contributes its key columns (`index_key_batch`), and `Deci
 `decide.decide` once; the verdicts of the duplicates (most segments are canonical) reach every
 document as a singleton side input (`decide.verdicts_for`). On Beam's local runner this beats a
 shuffle per segment by a wide margin (README, "Performance"); on a distributed runner the streaming
-wrapper's keyed lookups are the scalable shape (README, "Deduplication at scale").
+wrapper's keyed lookups are the scalable shape (README, Deduplication, "At 100 million indexed
+segments").
 """
 
 from __future__ import annotations
