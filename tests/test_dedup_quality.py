@@ -1,4 +1,4 @@
-"""Dedup quality on a labelled set built from real French sentences (seeds + French TimeBank).
+"""Dedup quality on a labelled set built from real French sentences (seeds + vendored Wikinews).
 
 Why: the unit tests of `transforms/dedup` check the mechanics (canonical order, union-find); they say
 nothing about whether the rules (word bigrams, max(Jaccard, containment) >= 0.8, LSH 32x4) flag the
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import SEEDS, SHARED, batch_dedup
+from tests.conftest import SEEDS, batch_dedup
 from transforms.dedup import NearDedupConfig
 from transforms.dedup.near import (
     Edge,
@@ -39,7 +39,9 @@ from transforms.read import parse_document
 from transforms.records import Document, Segment
 from transforms.segment import normalize_for_hash, segment_document, split_body
 
-TIMEBANK = SHARED / "eval" / "french-timebank-dev"
+#: Real French news vendored with the project (CC BY 2.5, tests/data/wikinews-fr-2012/README.md), so
+#: the labelled set is the same on every machine, with or without ../shared.
+WIKINEWS = Path(__file__).resolve().parent / "data" / "wikinews-fr-2012"
 EDIT_TYPES = ("drop_one", "clause_append", "punct_case", "number_changed", "drop_two", "substitute")
 ORIGINAL_DATE = dt.date(2019, 1, 1)
 LATER_DATE = dt.date(2019, 3, 1)
@@ -56,16 +58,10 @@ _DIGITS = re.compile(r"\d+")
 # ---------------------------------------------------------------------------------------------------
 
 
-def _timebank_body(path: Path) -> str:
-    """Raw text of a TimeML file: the content of <TEXT> with every tag stripped."""
-    match = re.search(r"<TEXT>(.*?)</TEXT>", path.read_text(encoding="utf-8"), re.S)
-    return re.sub(r"<[^>]+>", "", match.group(1)) if match else ""
-
-
 def real_sentences() -> list[str]:
-    """Every sentence of the seeds and the TimeBank texts, whitespace folded to single spaces."""
-    bodies = [parse_document(str(p), p.read_bytes()).text for p in sorted(SEEDS.glob("*.txt"))]
-    bodies += [_timebank_body(p) for p in sorted(TIMEBANK.glob("*.tml"))]
+    """Every sentence of the seeds and the vendored Wikinews articles, whitespace folded."""
+    paths = [*sorted(SEEDS.glob("*.txt")), *sorted(WIKINEWS.glob("*.txt"))]
+    bodies = [parse_document(str(p), p.read_bytes()).text for p in paths]
     return [" ".join(body[s.start : s.end].split()) for body in bodies for s in split_body(body)]
 
 
