@@ -118,27 +118,35 @@ def _committed(output: Path) -> int:
     return ds.dataset(files, format="parquet").count_rows() if files else 0
 
 
-def watch_in_drops(root: Path, output: Path, batches: dict[str, list]) -> dict:
-    """`newsbeam watch` on the corpus folder, the batches dropped one after the other, each once the
-    previous one is committed; then SIGTERM. Returns the watch's manifest."""
-    (root / "corpus").mkdir()
-    proc = subprocess.Popen(
+def _start_watch(root: Path, output: Path) -> subprocess.Popen:
+    return subprocess.Popen(
         [str(NEWSBEAM), "watch", "--input", str(root / "corpus" / "*" / "*.txt"), "--output", str(output),
          "--window-seconds", "3", "--poll-seconds", "1"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "HF_HUB_OFFLINE": "1"},
     )  # fmt: skip
+
+
+def _wait_committed(proc: subprocess.Popen, output: Path, expected: int) -> None:
+    deadline = time.monotonic() + 600
+    while _committed(output) < expected:
+        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
+        assert time.monotonic() < deadline, f"{expected} documents not committed within 600 s"
+        time.sleep(0.5)
+
+
+def watch_in_drops(root: Path, output: Path, batches: dict[str, list]) -> dict:
+    """`newsbeam watch` on the corpus folder, the batches dropped one after the other, each once the
+    previous one is committed; then SIGTERM. Returns the watch's manifest."""
+    (root / "corpus").mkdir()
+    proc = _start_watch(root, output)
     try:
         expected = 0
         for batch, files in batches.items():
             time.sleep(2)
             _drop(root, batch)
             expected += len(files)
-            deadline = time.monotonic() + 600
-            while _committed(output) < expected:
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                assert time.monotonic() < deadline, f"batch {batch} not committed within 600 s"
-                time.sleep(1)
+            _wait_committed(proc, output, expected)
     finally:
         proc.terminate()
         _, err = proc.communicate(timeout=300)
@@ -235,23 +243,6 @@ def test_one_run_chunked_runs_and_watch_give_the_same_tables(tmp_path: Path) -> 
             assert len(actual[table]) == len(rows), (name, table)
             different = [(a, b) for a, b in zip(actual[table], rows, strict=True) if a != b]
             assert not different, (name, table, len(different), different[:2])
-
-
-def _start_watch(root: Path, output: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(NEWSBEAM), "watch", "--input", str(root / "corpus" / "*" / "*.txt"), "--output", str(output),
-         "--window-seconds", "3", "--poll-seconds", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-    )  # fmt: skip
-
-
-def _wait_committed(proc: subprocess.Popen, output: Path, expected: int) -> None:
-    deadline = time.monotonic() + 600
-    while _committed(output) < expected:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-        assert time.monotonic() < deadline, f"{expected} documents not committed within 600 s"
-        time.sleep(0.5)
 
 
 @pytest.mark.skipif(find_prism() is None, reason="Prism is built by ./run_local.sh (needs Go)")
