@@ -22,6 +22,7 @@ from transforms.dedup.decide import (
     segment_document_for_dedup,
     verdicts_for,
 )
+from transforms.dedup.keyed import DeduplicateDocumentsKeyed
 from transforms.dedup.state import ReadState, SkipIngested, state_rows
 from transforms.enrich import ENTITIES, EnrichDocuments, model_language
 from transforms.entities.transform import ResolveEntities
@@ -48,6 +49,7 @@ class RunConfig:
     path_date_patterns: tuple[str, ...] = ()  # user regexes for dates in paths, before the defaults
     expected_documents: int | None = None  # files matched before the run, for the progress ETA
     progress: bool = True
+    dedup_decision: str = "combine"  # or "keyed" (transforms/dedup/keyed.py), see runner.dedup_decision_for
 
 
 def _document_rows(item: AssembledDocument, config: RunConfig) -> Iterator[tuple[str, dict]]:
@@ -94,7 +96,8 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     """Add the whole batch graph to `pipeline`; returns the PCollection of finalized files.
 
     A document keeps its segments from reading to writing: the run's duplicates are decided in one
-    global combine (`DeduplicateDocuments`) and reach the documents as a side input.
+    global combine (`DeduplicateDocuments`), or keyed by hash and band on a distributed runner
+    (`DeduplicateDocumentsKeyed`), and reach the documents as a side input.
     """
     read = pipeline | "Read" >> ReadDocuments(config.inputs, config.read)
     segmented = (
@@ -103,7 +106,8 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
         | "PubDate" >> InferPubDates(config.ingested_at, config.path_date_patterns)
         | "Segment" >> beam.Map(segment_for_dedup, config)
     )
-    duplicates = segmented | "Dedup" >> DeduplicateDocuments(config.near, read_index_keys(pipeline, config))
+    deduplicate = DeduplicateDocumentsKeyed if config.dedup_decision == "keyed" else DeduplicateDocuments
+    duplicates = segmented | "Dedup" >> deduplicate(config.near, read_index_keys(pipeline, config))
     assembled = segmented | "Assemble" >> beam.Map(
         assemble_with_verdicts, beam.pvalue.AsSingleton(duplicates, default_value={})
     )

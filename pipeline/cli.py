@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,14 @@ EXIT_FAILED = 1  # the run failed: nothing of it was committed (see Guarantees i
 EXIT_REJECTED = 3  # the run finished, some inputs were rejected: see DIR/rejected/
 EXIT_USAGE = 2  # a usage error: bad option, or a runner whose set-up is missing
 EXIT_LOCKED = 75  # another run holds DIR/_lock (EX_TEMPFAIL: try again later)
+
+
+class DedupDecision(StrEnum):
+    """`--dedup-decision`: see pipeline.runner.dedup_decision_for."""
+
+    auto = "auto"
+    combine = "combine"
+    keyed = "keyed"
 
 
 def _input_options(path_date_patterns: list[str], jsonl_fields: list[str]):  # -> JsonlFields
@@ -108,6 +117,14 @@ def run(
             "scrapers (text/maintext/content, date/date_publish/published, title, url, id)."
         ),
     ] = [],  # noqa: B006
+    dedup_decision: Annotated[
+        DedupDecision,
+        typer.Option(
+            help="How duplicates are decided: in one combine (fastest on one machine), keyed by content "
+            "hash and LSH band (spreads over a cluster's workers), or auto (keyed off the local runners). "
+            "Same verdicts either way.",
+        ),
+    ] = DedupDecision.auto,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the run manifest as JSON.")] = False,
     counters: Annotated[bool, typer.Option(help="Also print every Beam metrics counter at the end.")] = True,
     progress: Annotated[bool, typer.Option(help="Progress on stderr: documents, docs/s, ETA.")] = True,
@@ -146,6 +163,7 @@ def run(
             index_horizon_days=index_horizon_days,
             path_date_patterns=path_date_pattern,
             jsonl_fields=jsonl_fields,
+            dedup_decision=dedup_decision.value,
         )
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)

@@ -46,7 +46,8 @@ def _given(beam_args: Sequence[str], name: str) -> bool:
     return any(arg == f"--{name}" or arg.startswith(f"--{name}=") for arg in beam_args)
 
 
-def _runner(beam_args: Sequence[str]) -> str | None:
+def runner_name(beam_args: Sequence[str]) -> str | None:
+    """The `--runner` the Beam arguments name, as given; None if they name none."""
     for i, arg in enumerate(beam_args):
         if arg.startswith("--runner="):
             return arg.split("=", 1)[1]
@@ -57,7 +58,7 @@ def _runner(beam_args: Sequence[str]) -> str | None:
 
 def is_flink(beam_args: Sequence[str]) -> bool:
     """True when the arguments ask for Beam's FlinkRunner (by any of the names Beam accepts)."""
-    runner = (_runner(beam_args) or "").lower()
+    runner = (runner_name(beam_args) or "").lower()
     return runner in ("flinkrunner", "flink") or runner.endswith(".flinkrunner")
 
 

@@ -82,6 +82,24 @@ def beam_options(beam_args: Sequence[str], expected_files: int | None = None):
     return options
 
 
+#: Runners that run a pipeline on this machine: the one-combine dedup decision is fastest there.
+LOCAL_RUNNERS = ("directrunner", "prismrunner", "direct", "prism", "")
+
+
+def dedup_decision_for(choice: str, beam_args: Sequence[str]) -> str:
+    """ "combine" or "keyed" for `--dedup-decision` (auto: keyed off the local runners).
+
+    Why automatic: the keyed decision spreads over a cluster's workers but shuffles every fingerprint
+    once per LSH band, which on one machine costs more than the whole one-combine decision.
+    """
+    from pipeline.flink import runner_name
+
+    if choice != "auto":
+        return choice
+    runner = (runner_name(beam_args) or "").lower().rsplit(".", 1)[-1]
+    return "combine" if runner in LOCAL_RUNNERS else "keyed"
+
+
 def matched_paths(patterns: Sequence[str]) -> list[str] | None:
     """The files the globs match now, sorted; None if the filesystem cannot list them."""
     from apache_beam.io.filesystems import FileSystems
@@ -123,6 +141,7 @@ def run_batch(
     index_horizon_days: float | None = None,
     path_date_patterns: Sequence[str] = (),
     jsonl_fields: JsonlFields | None = None,
+    dedup_decision: str = "auto",
 ) -> RunSummary:
     """Run the pipeline to completion over the inputs, in chunks of `chunk_files` files when there
     are more; returns the summary of the whole (each chunk also writes its own manifest).
@@ -145,6 +164,7 @@ def run_batch(
         "path_date_patterns": list(path_date_patterns),
         "jsonl_fields": dataclasses.asdict(jsonl_fields or JsonlFields()),
         "beam_args": list(beam_args),
+        "dedup_decision": dedup_decision_for(dedup_decision, beam_args),
     }
     chunks = chunk_inputs(inputs, chunk_files)
     first = new_run_config(inputs, output, started, spacy_models)
@@ -167,6 +187,7 @@ def run_batch(
                 progress=progress,
                 index_horizon_days=index_horizon_days,
                 path_date_patterns=tuple(path_date_patterns),
+                dedup_decision=options["dedup_decision"],
             )
             found = _run_one(config, beam_args)
             chunk_options = {**options, "chunk": f"{index + 1}/{len(chunks)}"}

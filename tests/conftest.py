@@ -88,9 +88,10 @@ def _save_pickle(actual: list, path: str) -> None:
         pickle.dump(list(actual), handle)
 
 
-def batch_dedup(documents: list, folder: Path) -> dict:
-    """segment_id -> DedupVerdict of every segment of `documents`, decided by the batch wrapper
-    (`DeduplicateDocuments`) on the DirectRunner, as `newsbeam run` decides them."""
+def batch_dedup(documents: list, folder: Path, keyed: bool = False, index: list | None = None) -> dict:
+    """segment_id -> DedupVerdict of every segment of `documents`, decided on the DirectRunner as
+    `newsbeam run` decides them: by the one-combine wrapper (`DeduplicateDocuments`), or with
+    `keyed` by the keyed one (`DeduplicateDocumentsKeyed`). `index`: key tables of earlier runs."""
     import functools
     import pickle
 
@@ -100,14 +101,17 @@ def batch_dedup(documents: list, folder: Path) -> dict:
 
     from transforms.dedup.batch import DeduplicateDocuments
     from transforms.dedup.decide import segment_document_for_dedup, verdicts_for
+    from transforms.dedup.keyed import DeduplicateDocumentsKeyed
     from transforms.dedup.near import NearDedupConfig
     from transforms.segment import SegmentConfig
 
     near = NearDedupConfig()
-    saved = str(folder / "batch-dedup-verdicts.pkl")
+    saved = str(folder / f"batch-dedup-verdicts-{'keyed' if keyed else 'combine'}.pkl")
+    decision = DeduplicateDocumentsKeyed if keyed else DeduplicateDocuments
     with TestPipeline() as p:
         segmented = p | beam.Create(documents) | beam.Map(segment_document_for_dedup, SegmentConfig(), near)
-        duplicates = segmented | DeduplicateDocuments(near)
+        history = None if index is None else p | "Index" >> beam.Create(index)
+        duplicates = segmented | decision(near, history)
         verdicts = segmented | "Verdicts" >> beam.FlatMap(
             lambda element, found: verdicts_for(element[1], found),
             beam.pvalue.AsSingleton(duplicates, default_value={}),

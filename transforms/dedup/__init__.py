@@ -3,6 +3,7 @@
 - `exact.py`, `near.py`: the algorithms (content hash; MinHash LSH verified by Jaccard/containment).
 - `decide.py`: THE decision, one pure function for a delivery (a run or a window) against history.
 - `batch.py`: the batch wrapper (a run's keys and the index in one combine, verdicts as a side input).
+- `keyed.py`: the same decision keyed by content hash and LSH band, for distributed runners.
 - `streaming.py`: the streaming wrapper (a window's keys, history from keyed Beam state + timers).
 - `state.py`: the persistent history under `DIR/_state/` (documents ingested, canonical segments).
 """

@@ -20,7 +20,7 @@ than their copies (README, "Deduplication": the rule and its one exception).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from apache_beam.metrics import Metrics
@@ -95,34 +95,57 @@ def dedup_keys(element: SegmentedDocument) -> tuple[DedupKey, ...]:
 
 def decide(keys: Iterable[DedupKey], config: NearDedupConfig) -> dict[str, DedupVerdict]:
     """Verdicts of the duplicates among this delivery's keys (absent = canonical); keys with
-    `from_index` are the history (always canonical, always earlier)."""
-    current: dict[str, list[DedupKey]] = {}
-    indexed: dict[str, list[str]] = {}
-    prints: list[Fingerprint] = []
+    `from_index` are the history (always canonical, always earlier).
+
+    The three steps are separate functions so that `keyed.py` can run the first per content hash
+    and the second per LSH band on a distributed runner, and get the same verdicts.
+    """
+    by_hash: dict[str, list[DedupKey]] = {}
     for key in keys:
+        by_hash.setdefault(key.content_hash, []).append(key)
+    exact: dict[str, DedupVerdict] = {}
+    prints: list[Fingerprint] = []
+    for content_hash in sorted(by_hash):
+        for outcome in decide_exact(by_hash[content_hash]):
+            if isinstance(outcome, Fingerprint):
+                prints.append(outcome)
+            else:
+                exact[outcome.segment_id] = outcome
+    return with_near(exact, resolve_clusters(near_edges(prints, config)))
+
+
+def decide_exact(copies: Iterable[DedupKey]) -> Iterator[DedupVerdict | Fingerprint]:
+    """Step 1, for the keys of one content hash: the verdicts of this delivery's exact copies, and
+    the fingerprints that go on to near dedup (this delivery's exact-canonical keys and the history's
+    keys, where they have one)."""
+    current: list[DedupKey] = []
+    indexed: list[str] = []
+    for key in copies:
         if key.from_index:
-            indexed.setdefault(key.content_hash, []).append(key.segment_id)
+            indexed.append(key.segment_id)
             if key.bands:
-                prints.append(Fingerprint(key.segment_id, INDEX_ORDER, key.shingles, key.bands, True))
+                yield Fingerprint(key.segment_id, INDEX_ORDER, key.shingles, key.bands, True)
         else:
-            current.setdefault(key.content_hash, []).append(key)
-    duplicates: dict[str, DedupVerdict] = {}
-    for content_hash in sorted(current):
-        for key, verdict in exact_verdicts(current[content_hash], sorted(indexed.get(content_hash, ()))):
-            if verdict.is_duplicate:
-                duplicates[key.segment_id] = verdict
-            elif key.bands:
-                prints.append(
-                    Fingerprint(
-                        key.segment_id, key.order_key, key.shingles, key.bands, supersedes=key.supersedes
-                    )
-                )
-    clusters = resolve_clusters(near_edges(prints, config))
-    for fp in prints:  # canonical after exact dedup, near-duplicate of a cluster root
-        if not fp.from_index and fp.segment_id in clusters:
-            root, score = clusters[fp.segment_id]
-            duplicates[fp.segment_id] = DedupVerdict(fp.segment_id, True, "near", root, score)
-    for segment_id, verdict in list(duplicates.items()):  # exact copies of a near-duplicate
+            current.append(key)
+    for key, verdict in exact_verdicts(current, sorted(indexed)):
+        if verdict.is_duplicate:
+            yield verdict
+        elif key.bands:
+            yield Fingerprint(
+                key.segment_id, key.order_key, key.shingles, key.bands, supersedes=key.supersedes
+            )
+
+
+def with_near(
+    exact: Mapping[str, DedupVerdict], clusters: Mapping[str, tuple[str, float]]
+) -> dict[str, DedupVerdict]:
+    """Step 3: the exact verdicts, plus the near-duplicates of `resolve_clusters` (step 2 is
+    `near.near_edges` or, per band, `near.bucket_edges`); exact copies of a near-duplicate point at
+    its cluster root too. Only this delivery's segments are ever the later side of an edge."""
+    duplicates = dict(exact)
+    for segment_id, (root, score) in clusters.items():
+        duplicates[segment_id] = DedupVerdict(segment_id, True, "near", root, score)
+    for segment_id, verdict in exact.items():
         if verdict.duplicate_kind == "exact" and verdict.duplicate_of in clusters:
             root, score = clusters[verdict.duplicate_of]
             duplicates[segment_id] = DedupVerdict(segment_id, True, "near", root, score)

@@ -6,7 +6,7 @@ containment (the share of the shorter segment's shingles found in the longer one
 threshold. Containment is what catches a lede repeated with a clause appended (seed 004), whose
 Jaccard similarity is only about 0.6.
 
-Pure functions only; `transforms/dedup/transform.py` wires them into Beam.
+Pure functions only; `decide.py` calls them, `batch.py`, `keyed.py` and `streaming.py` wire that into Beam.
 """
 
 from __future__ import annotations
@@ -221,6 +221,8 @@ def bucket_edges(
         if later.from_index:
             continue
         for earlier in ordered[max(0, j - config.max_compare) : j]:
+            if earlier.segment_id == later.segment_id:
+                continue  # two of its bands collided: it is in this bucket twice
             if later.supersedes and doc_id_of_segment(earlier.segment_id) == later.supersedes:
                 continue  # a new revision does not copy its own previous revision
             pair = (later.segment_id, earlier.segment_id)
