@@ -151,9 +151,12 @@ def pure_dedup(segments: list[Segment], config: NearDedupConfig) -> tuple[dict[s
     return times, canonical, clusters
 
 
-def beam_dedup(segments: list[Segment], config: NearDedupConfig) -> float:
-    """Seconds for the batch dedup (`DeduplicateDocuments`, what `newsbeam run` runs) end to end on
-    the DirectRunner, fingerprinting included (pipeline construction included)."""
+def beam_dedup(
+    segments: list[Segment], config: NearDedupConfig, decision: type[beam.PTransform] = DeduplicateDocuments
+) -> float:
+    """Seconds for the batch dedup (`DeduplicateDocuments`, what `newsbeam run` runs on one machine,
+    or another wrapper with its arguments) end to end on the DirectRunner, fingerprinting included
+    (pipeline construction included)."""
     by_doc: dict[str, list[Segment]] = defaultdict(list)
     for segment in segments:
         by_doc[segment.doc_id].append(segment)
@@ -167,7 +170,7 @@ def beam_dedup(segments: list[Segment], config: NearDedupConfig) -> float:
             | beam.Create(documents)
             | beam.MapTuple(lambda doc, items: (doc, tuple(fingerprint_segments(items, config))))
         )
-        duplicates = segmented | DeduplicateDocuments(config)
+        duplicates = segmented | decision(config)
         _ = (
             segmented
             | beam.FlatMap(

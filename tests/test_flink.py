@@ -90,6 +90,14 @@ def run_on_flink(
     return _rest(master, f"/jobs/{new[0]['jid']}")
 
 
+def assert_decided_keyed_at_parallelism_2(job: dict, output: Path) -> None:
+    """The dedup decision ran keyed (auto off the local runners), its grouping steps in both slots."""
+    assert last_manifest(output)["options"]["dedup_decision"] == "keyed"
+    steps = [v for v in job["vertices"] if "GroupByHash" in v["name"] or "GroupByBand" in v["name"]]
+    assert steps, [v["name"] for v in job["vertices"]]
+    assert all(v["parallelism"] == 2 for v in steps), [(v["name"], v["parallelism"]) for v in steps]
+
+
 def assert_same_tables(flink: Path, direct: Path) -> None:
     assert last_manifest(flink)["counts"] == last_manifest(direct)["counts"]
     for table in TABLE_DIRS:
@@ -106,6 +114,7 @@ def test_seeds_on_flink_give_the_direct_runners_rows(
     assert job["state"] == "FINISHED"
     # the work really ran in the cluster's TaskManager slots, two at a time
     assert max(vertex["parallelism"] for vertex in job["vertices"]) == 2
+    assert_decided_keyed_at_parallelism_2(job, tmp_path / "flink")
     assert_same_tables(tmp_path / "flink", direct)
     assert table_rows(direct, "rejected")  # the two bad inputs: dead letters on both runners
 
@@ -124,6 +133,7 @@ def test_several_hundred_documents_on_flink_give_the_direct_runners_rows(
     job = run_on_flink(flink_master, inputs, tmp_path / "flink", ok=(0,))
     assert job["state"] == "FINISHED"
     assert max(vertex["parallelism"] for vertex in job["vertices"]) == 2
+    assert_decided_keyed_at_parallelism_2(job, tmp_path / "flink")
     assert_same_tables(tmp_path / "flink", tmp_path / "direct")
     assert last_manifest(tmp_path / "flink")["counts"]["documents"] == 300
 
