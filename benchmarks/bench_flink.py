@@ -78,6 +78,7 @@ def main() -> None:
             inputs,
             args.workdir / "flink",
             [
+                "--",
                 "--runner=FlinkRunner",
                 f"--flink_master={master}",
                 f"--environment_type={args.environment_type}",

@@ -451,8 +451,8 @@ def run_bare(corpus: Path, work: Path) -> dict:
 
 
 MODE_ARGS = {
-    "multi": ["--direct_num_workers=2", "--direct_running_mode=multi_processing"],
-    "single": ["--direct_num_workers=1", "--direct_running_mode=in_memory"],  # one process
+    "multi": ["--", "--direct_num_workers=2", "--direct_running_mode=multi_processing"],
+    "single": ["--", "--direct_num_workers=1", "--direct_running_mode=in_memory"],  # one process
 }
 
 

@@ -11,7 +11,11 @@ from typing import Annotated
 
 import typer
 
+from pipeline.command import NewsbeamCommand, NewsbeamGroup, UserError, check_beam_args
+
 app = typer.Typer(
+    cls=NewsbeamGroup,
+    rich_markup_mode=None,  # plain click help: option names never cut at 80 columns
     name="newsbeam",
     help="Ingest raw news text into deduplicated, enriched, hive-partitioned Parquet with Apache Beam.",
     no_args_is_help=True,
@@ -54,9 +58,10 @@ def _main() -> None:
 
 
 @app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    epilog="Any other option (e.g. --runner, --direct_num_workers=2, --direct_running_mode=multi_processing) "
-    "is passed unchanged to Beam's PipelineOptions. The runner defaults to DirectRunner.",
+    cls=NewsbeamCommand,
+    context_settings={"allow_extra_args": True},
+    epilog="Beam's own pipeline options go after `--`: newsbeam run -i 'in/*.txt' -o out -- "
+    "--runner=FlinkRunner --flink_master=host:8081. The runner defaults to DirectRunner.",
 )
 def run(
     ctx: typer.Context,
@@ -65,11 +70,15 @@ def run(
         typer.Option(
             "--input",
             "-i",
+            metavar="GLOB|DIR",
             help="Glob of .txt / .txt.gz files (one article each) or .jsonl / .ndjson (.gz) files (one "
-            "article per line) on any Beam filesystem (local, gs://, ...). Repeatable.",
+            "article per line) on any Beam filesystem (local, gs://, ...), or a folder (its files). "
+            "Repeatable; each must match a file unless --allow-empty.",
         ),
     ],
-    output: Annotated[str, typer.Option("--output", "-o", help="Output folder (local path or Beam URL).")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="DIR", help="Output folder (local path or Beam URL).")
+    ],
     spacy_model: Annotated[
         list[str],
         typer.Option(
@@ -125,6 +134,9 @@ def run(
             "Same verdicts either way.",
         ),
     ] = DedupDecision.auto,
+    allow_empty: Annotated[
+        bool, typer.Option(help="An --input that matches no file is not an error (exit 0, nothing written).")
+    ] = False,
     json_summary: Annotated[bool, typer.Option("--json", help="Print the run manifest as JSON.")] = False,
     counters: Annotated[bool, typer.Option(help="Also print every Beam metrics counter at the end.")] = True,
     progress: Annotated[bool, typer.Option(help="Progress on stderr: documents, docs/s, ETA.")] = True,
@@ -143,15 +155,27 @@ def run(
 
     quiet_logging(verbose)
     jsonl_fields = _input_options(path_date_pattern, jsonl_field)
+    beam_args = check_beam_args(ctx.args)
     from pipeline.flink import FlinkSetupMissing
     from pipeline.lock import LockBusy
+    from pipeline.paths import check_output_path, input_patterns, unmatched_inputs
     from pipeline.runner import run_batch
 
+    check_output_path(output)
+    patterns = input_patterns(input)
+    missing = unmatched_inputs(patterns)
+    if missing and not allow_empty:
+        raise UserError(
+            f"--input {missing[0]!r} matches no file (check the path; --allow-empty makes that a success)"
+        )
+    if missing and len(missing) == len(patterns):
+        typer.echo(f"nothing to ingest: no --input matches a file ({', '.join(map(repr, missing))})")
+        return
     try:
         summary = run_batch(
-            inputs=input,
+            inputs=patterns,
             output=output,
-            beam_args=list(ctx.args),
+            beam_args=beam_args,
             spacy_models=spacy_model,
             max_document_bytes=max_document_bytes,
             max_segment_chars=max_segment_chars,
@@ -186,8 +210,9 @@ def run(
 
 
 @app.command(
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
-    epilog="Other options go to Beam's PipelineOptions; the runner defaults to PrismRunner (streaming).",
+    cls=NewsbeamCommand,
+    context_settings={"allow_extra_args": True},
+    epilog="Beam's own pipeline options go after `--`; the runner defaults to PrismRunner (streaming).",
 )
 def watch(
     ctx: typer.Context,
@@ -215,7 +240,6 @@ def watch(
     Stop with SIGTERM or Ctrl-C: committed windows stay complete, the window in flight is dropped
     and re-ingested on the next start. Exit codes as for `run` (75 if OUTPUT is locked).
     """
-    import os
 
     from pipeline.logs import quiet_logging
 
@@ -224,15 +248,15 @@ def watch(
     from pipeline.stream import StreamConfig, run_watch
 
     jsonl_fields = _input_options(path_date_pattern, jsonl_field)
-    patterns = [
-        os.path.join(p, suffix) if os.path.isdir(p) else p
-        for p in input
-        for suffix in (("*.txt*", "*.jsonl*", "*.ndjson*") if os.path.isdir(p) else ("",))
-    ]
+    beam_args = check_beam_args(ctx.args)
+    from pipeline.paths import check_output_path, input_patterns
+
+    check_output_path(output)
+    patterns = input_patterns(input)
     stream = StreamConfig(poll_seconds, window_seconds, int(dedup_horizon_hours * 3600))
     try:
         summary = run_watch(
-            patterns, output, stream, list(ctx.args), spacy_model, stop_after, path_date_pattern, jsonl_fields
+            patterns, output, stream, beam_args, spacy_model, stop_after, path_date_pattern, jsonl_fields
         )
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)
@@ -243,43 +267,49 @@ def watch(
     typer.echo(summary.render())
 
 
-@app.command()
+@app.command(cls=NewsbeamCommand)
 def stats(
     output: Annotated[Path, typer.Argument(help="Output folder of `newsbeam run`.")],
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
     top: Annotated[int, typer.Option(help="How many top entities to list.")] = 10,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of failures.")] = False,
 ) -> None:
     """Counts per table and partition, duplicate rates, top entities, date coverage, last runs."""
     from pipeline.analytics.stats import collect_stats, render_stats
+    from pipeline.paths import existing_output
 
-    found = collect_stats(output, top=top)
+    found = collect_stats(existing_output(output), top=top)
     typer.echo(json.dumps(found, indent=2, default=str) if json_output else render_stats(found))
 
 
-@app.command()
+@app.command(cls=NewsbeamCommand)
 def report(
     output: Annotated[Path, typer.Argument(help="Output folder of `newsbeam run`.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of failures.")] = False,
 ) -> None:
     """A self-contained HTML report with charts (volume and duplicates per month, entities, places, dates)."""
     from pipeline.analytics.report import write_report
+    from pipeline.paths import existing_output
 
-    typer.echo(f"wrote {write_report(output, out)}")
+    typer.echo(f"wrote {write_report(existing_output(output), out)}")
 
 
-@app.command()
+@app.command(cls=NewsbeamCommand)
 def compact(
     output: Annotated[Path, typer.Argument(help="Output folder of `newsbeam run`.")],
     wait_lock: Annotated[float, typer.Option(help="Seconds to wait for a running job to finish.")] = 0.0,
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of failures.")] = False,
 ) -> None:
     """Rewrite every partition into one file (same rows), taking the output lock. Exit 3 if some
     partition had to be skipped, 75 if another run holds the lock."""
     from pipeline.analytics.compact import compact as compact_dataset
     from pipeline.lock import LockBusy
+    from pipeline.paths import existing_output
 
     try:
-        result = compact_dataset(output, lock_wait_seconds=wait_lock)
+        result = compact_dataset(existing_output(output), lock_wait_seconds=wait_lock)
     except LockBusy as busy:
         typer.echo(f"error: output is locked by another run: {busy}", err=True)
         raise typer.Exit(EXIT_LOCKED) from None
@@ -288,7 +318,7 @@ def compact(
         raise typer.Exit(EXIT_REJECTED)
 
 
-@app.command("eval-dates")
+@app.command("eval-dates", cls=NewsbeamCommand)
 def eval_dates(
     corpus_dir: Annotated[Path, typer.Argument(help="Folder of French TimeBank .tml files.")],
     work_dir: Annotated[

@@ -189,6 +189,8 @@ def run_batch(
                 path_date_patterns=tuple(path_date_patterns),
                 dedup_decision=options["dedup_decision"],
             )
+            if index == 0:  # the id printed in the summary is the one written (manifest, run_id columns)
+                config = dataclasses.replace(config, run_id=first.run_id)
             found = _run_one(config, beam_args)
             chunk_options = {**options, "chunk": f"{index + 1}/{len(chunks)}"}
             wall = time.perf_counter() - chunk_clock

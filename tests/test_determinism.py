@@ -36,7 +36,7 @@ def test_two_runs_of_the_same_input_give_identical_tables_and_file_names(tmp_pat
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     runner_options = {
         "a": [],
-        "b": ["--direct_num_workers=2", "--direct_running_mode=multi_threading"],
+        "b": ["--", "--direct_num_workers=2", "--direct_running_mode=multi_threading"],
     }
     procs = {
         name: subprocess.Popen(

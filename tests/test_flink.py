@@ -79,6 +79,7 @@ def run_on_flink(
         inputs,
         "--output",
         str(output),
+        "--",
         "--runner=FlinkRunner",
         f"--flink_master={master}",
         *(environment or ("--environment_type=LOOPBACK",)),
@@ -167,12 +168,14 @@ def test_seeds_on_flink_with_process_workers_that_get_everything_from_the_job(
 def test_flink_runner_without_a_job_server_jar_is_a_usage_error(tmp_path: Path) -> None:
     """Beam would download the job server from Maven Central at run time; newsbeam refuses,
     before reading anything, and says how to set it up."""
+    (tmp_path / "a.txt").write_text("Un article.", encoding="utf-8")
     proc = run_cli(
         "run",
         "--input",
         str(tmp_path / "*.txt"),
         "--output",
         str(tmp_path / "out"),
+        "--",
         "--runner=FlinkRunner",
         "--flink_master=localhost:1",
         ok=(2,),

@@ -172,8 +172,9 @@ def test_cli_help_lists_commands_and_options() -> None:
     top = run_cli("--help").stdout
     assert "run" in top
     help_run = run_cli("run", "--help").stdout
-    for option in ("--input", "--output", "--spacy-model", "--max-document-bytes", "--shards", "--runner"):
+    for option in ("--input", "--output", "--spacy-model", "--max-document-bytes", "--allow-empty"):
         assert option in help_run, option
+    assert "-- --runner=FlinkRunner" in " ".join(help_run.split())  # where Beam's options go
 
 
 def test_content_inferred_pub_date_and_relative_dates_in_the_output(

@@ -18,7 +18,7 @@
 #                                         staged with --requirements_file; Beam's requirements cache
 #                                         downloads each line's wheel at submission and stages it.
 #   .tools/flink/worker/beam-args         the Beam options of a PROCESS run, one a line:
-#                                         `newsbeam run ... $(cat .tools/flink/worker/beam-args)`
+#                                         `newsbeam run ... -- --runner=FlinkRunner ... $(cat .tools/flink/worker/beam-args)`
 #
 # Needs: go (module proxy), the project venv (.venv, for the SDK version and the dependency
 # metadata), pip with PyPI (the SDK wheel, the build backend of the project wheel).

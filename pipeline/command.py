@@ -1,0 +1,138 @@
+"""How every `newsbeam` command fails: one line on stderr saying what to do, and an exit code.
+
+Why a click class rather than try/except in each command: a usage mistake (unknown option, missing
+value) is detected by click before the command runs, and an unexpected exception can come from any
+library under any command. Both end here: usage errors exit 2 with click's own message on one line,
+anything else exits 1 with the exception's first line; the traceback only with `--verbose`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+import typer
+from typer._click import exceptions as click  # typer 0.29 vendors click: its exceptions, not click's
+from typer._click.core import Context
+from typer.core import TyperCommand, TyperGroup
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+#: Longest error line printed (a library's message can be a page long).
+MAX_MESSAGE = 300
+
+
+class UserError(Exception):
+    """A mistake the user can fix (a path that is a file, a folder that is not an output...):
+    printed as `error: <message>`, exit `code` (2 unless said otherwise), never a traceback."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print `error: message` on stderr; returns the Exit to raise."""
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def one_line(error: BaseException) -> str:
+    """The first non-empty line of an exception's message, bounded."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+class NewsbeamCommand(TyperCommand):
+    """A typer command whose usage errors and failures are one line (see the module docstring)."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoArgsIsHelpError:
+            raise
+        except click.UsageError as mistake:
+            raise fail(f"{_usage_message(mistake)} (see `newsbeam {ctx.info_name} --help`)") from None
+
+    def invoke(self, ctx: Context):
+        from pipeline.logs import quiet_logging
+
+        quiet_logging(bool(ctx.params.get("verbose")))  # before any command imports Beam (it logs at import)
+        try:
+            return super().invoke(ctx)
+        except (typer.Exit, typer.Abort, click.ClickException, KeyboardInterrupt):
+            raise
+        except UserError as mistake:
+            raise fail(one_line(mistake), mistake.code) from None
+        except Exception as failure:
+            if ctx.params.get("verbose"):
+                raise
+            hint = " (rerun with --verbose for the traceback)" if "verbose" in ctx.params else ""
+            raise fail(f"{type(failure).__name__}: {one_line(failure)}{hint}", EXIT_FAILED) from None
+
+
+class NewsbeamGroup(TyperGroup):
+    """The `newsbeam` group: an unknown command is one line too."""
+
+    def resolve_command(self, ctx: Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.NoArgsIsHelpError:
+            raise
+        except click.UsageError as mistake:
+            raise fail(f"{mistake.format_message()} (see `newsbeam --help`)") from None
+
+
+def _usage_message(mistake: click.UsageError) -> str:
+    """click's message, plus where Beam's own options go when the unknown one is Beam's."""
+    message = mistake.format_message()
+    if isinstance(mistake, click.NoSuchOption) and mistake.option_name.startswith("--"):
+        from pipeline.logs import quiet_logging
+
+        quiet_logging(False)  # before Beam is imported: it logs at import
+        if not is_beam_option(mistake.option_name):
+            return message
+        return (
+            f"{message}: it is a Beam pipeline option, which goes after `--` "
+            f"(e.g. `newsbeam run -i 'in/*.txt' -o out -- {mistake.option_name}=...`)"
+        )
+    return message
+
+
+def is_beam_option(name: str) -> bool:
+    """True when Beam's PipelineOptions know the option `name` (`--runner`, `--flink_master`...)."""
+    try:
+        return not unknown_beam_options([name])
+    except argparse.ArgumentError:  # known, but wants a value
+        return True
+
+
+def unknown_beam_options(beam_args: Sequence[str]) -> list[str]:
+    """The options among `beam_args` that no Beam PipelineOptions class defines (Beam itself would
+    drop them with a warning lost in its logs, and run without them)."""
+    import apache_beam.runners.portability.flink_runner  # registers FlinkRunnerOptions
+    import apache_beam.runners.portability.spark_runner  # noqa: F401 - registers SparkRunnerOptions
+    from apache_beam.options.pipeline_options import PipelineOptions, _BeamArgumentParser
+
+    parser = _BeamArgumentParser(allow_abbrev=False, exit_on_error=False)
+    seen: dict[str, type] = {}
+    for cls in PipelineOptions.__subclasses__():
+        seen.setdefault(str(cls), cls)
+    for cls in seen.values():
+        cls._add_argparse_args(parser)  # how Beam itself collects them
+    _, unknown = parser.parse_known_args(list(beam_args))
+    options = [arg.split("=", 1)[0] for arg in unknown if arg.startswith("-")]
+    return options or unknown  # a stray word (`-- FlinkRunner`) when no option is unknown
+
+
+def check_beam_args(beam_args: Sequence[str]) -> list[str]:
+    """The Beam arguments given after `--`, or a usage error naming what Beam does not know."""
+    try:
+        unknown = unknown_beam_options(beam_args)
+    except argparse.ArgumentError as bad:
+        raise fail(f"Beam pipeline option: {bad}") from None
+    if unknown:
+        raise fail(f"unknown Beam pipeline option(s): {', '.join(unknown)} (see Beam's PipelineOptions)")
+    return list(beam_args)

@@ -1,0 +1,64 @@
+"""What the CLI checks of the paths it is given, before any pipeline starts.
+
+Why up front: a mistyped folder given to a scheduled job must fail loudly (exit 2) instead of
+"succeeding" on nothing forever, and an output path that is a file must not end in a traceback
+after minutes of work.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from pipeline.command import UserError
+
+_WILDCARDS = frozenset("*?[")
+
+#: What a folder given as input means: the files directly in it, hidden ones aside (editors' swap
+#: files, `.DS_Store`, partial uploads named `.x.part`). Unsupported extensions among them are
+#: rejected with their reason, never dropped silently.
+FOLDER_FILES = "[!.]*"
+
+
+def _is_local(path: str) -> bool:
+    return "://" not in path
+
+
+def input_patterns(inputs: Sequence[str]) -> list[str]:
+    """The globs to read: a local folder becomes the files in it (`FOLDER_FILES`), a glob or a file
+    is kept as given."""
+    return [os.path.join(p, FOLDER_FILES) if _is_local(p) and os.path.isdir(p) else p for p in inputs]
+
+
+def unmatched_inputs(patterns: Sequence[str]) -> list[str]:
+    """The patterns that match no file now (a pattern on a filesystem that cannot be listed from
+    here is not judged: the run reports it)."""
+    from apache_beam.io.filesystems import FileSystems
+
+    missing = []
+    for pattern in patterns:
+        try:
+            (result,) = FileSystems.match([pattern])
+        except Exception:  # an unreachable bucket, a missing filesystem extra
+            continue
+        if not any(not m.path.endswith("/") for m in result.metadata_list):
+            missing.append(pattern)
+    return missing
+
+
+def check_output_path(output: str) -> None:
+    """An output must be a folder or not exist yet (it is created)."""
+    if _is_local(output) and os.path.exists(output) and not os.path.isdir(output):
+        raise UserError(f"--output {output!r} is a file; give a folder (it is created if missing)")
+
+
+def existing_output(output: Path) -> Path:
+    """An output folder to read (stats, report, compact): it must exist and look like one."""
+    if not output.exists():
+        raise UserError(f"{str(output)!r}: no such folder (give the --output folder of a newsbeam run)")
+    if not output.is_dir():
+        raise UserError(f"{str(output)!r} is a file, not an output folder")
+    if not (output / "_runs").is_dir() and not (output / "documents").is_dir():
+        raise UserError(f"{str(output)!r} is not a newsbeam output (no _runs/ or documents/ in it)")
+    return output

@@ -1,0 +1,131 @@
+"""Every mistake a user can make on the command line: one line on stderr, the README's exit code,
+nothing written. The real `newsbeam` console script, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SEEDS, last_manifest, query, run_cli, table_sql
+
+USAGE, FAILED = 2, 1
+
+
+def one_error_line(proc: subprocess.CompletedProcess) -> str:
+    """The only line on stderr, which says `error: ...`."""
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("error: "), lines[0]
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def two_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("two-seeds")
+    for seed in sorted(SEEDS.glob("*.txt"))[:2]:
+        shutil.copy(seed, folder / seed.name)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--shard", "2"], ["No such option: --shard", "--shards"]),
+        (["--runner=FlinkRunner"], ["--runner", "Beam pipeline option", "after `--`"]),
+        (["--", "--direct_num_workrs=2"], ["unknown Beam pipeline option(s): --direct_num_workrs"]),
+        (["--", "--direct_num_workers=two"], ["--direct_num_workers", "invalid int value"]),
+        (["--dedup-decision", "sometimes"], ["--dedup-decision", "sometimes"]),
+        (["--", "FlinkRunner"], ["unknown Beam pipeline option(s): FlinkRunner"]),
+    ],
+)
+def test_a_mistyped_option_is_a_usage_error_that_names_it(
+    args: list[str], expected: list[str], two_seeds: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "out"
+    proc = run_cli("run", "-i", str(two_seeds / "*.txt"), "-o", str(output), *args, ok=(USAGE,))
+    line = one_error_line(proc)
+    for part in expected:
+        assert part in line, line
+    assert not output.exists()
+
+
+def test_a_misspelt_required_option_is_named_not_reported_missing(tmp_path: Path) -> None:
+    line = one_error_line(run_cli("run", "--inptu", "x", "-o", str(tmp_path / "o"), ok=(USAGE,)))
+    assert "--inptu" in line and "Missing" not in line
+
+
+def test_an_unknown_command_is_one_line() -> None:
+    assert "rnu" in one_error_line(run_cli("rnu", ok=(USAGE,)))
+
+
+def test_an_input_that_matches_nothing_is_a_usage_error_unless_allowed(
+    two_seeds: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "out"
+    typo = str(two_seeds.parent / "no-such-folder" / "*.txt")
+    line = one_error_line(run_cli("run", "-i", typo, "-o", str(output), ok=(USAGE,)))
+    assert typo in line and "--allow-empty" in line
+    assert not output.exists()
+    # one of two inputs matching nothing is a mistake too
+    proc = run_cli("run", "-i", str(two_seeds / "*.txt"), "-i", typo, "-o", str(output), ok=(USAGE,))
+    assert typo in one_error_line(proc)
+    allowed = run_cli("run", "-i", typo, "-o", str(output), "--allow-empty")
+    assert "nothing to ingest" in allowed.stdout
+    assert not output.exists()
+
+
+def test_an_output_that_is_a_file_is_a_usage_error(two_seeds: Path, tmp_path: Path) -> None:
+    a_file = tmp_path / "out.txt"
+    a_file.write_text("not a folder")
+    line = one_error_line(run_cli("run", "-i", str(two_seeds), "-o", str(a_file), ok=(USAGE,)))
+    assert "is a file" in line
+    assert a_file.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("command", [["stats"], ["report", "--out", "r.html"], ["compact"]])
+def test_reading_commands_on_what_is_not_an_output_are_usage_errors(
+    command: list[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nope"
+    assert "no such folder" in one_error_line(run_cli(command[0], str(missing), *command[1:], ok=(USAGE,)))
+    (tmp_path / "a.txt").write_text("x")
+    assert "is a file" in one_error_line(
+        run_cli(command[0], str(tmp_path / "a.txt"), *command[1:], ok=(USAGE,))
+    )
+    (tmp_path / "empty").mkdir()
+    proc = run_cli(command[0], str(tmp_path / "empty"), *command[1:], ok=(USAGE,))
+    assert "not a newsbeam output" in one_error_line(proc)
+
+
+def test_a_failure_is_one_line_and_its_traceback_only_with_verbose(
+    seeds_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+) -> None:
+    output = tmp_path / "copy"
+    shutil.copytree(seeds_run[0], output)
+    damaged = sorted((output / "documents").rglob("*.parquet"))[0]
+    damaged.write_bytes(damaged.read_bytes()[:-20])  # footer cut
+    line = one_error_line(run_cli("stats", str(output), ok=(FAILED,)))
+    assert "--verbose" in line
+    verbose = run_cli("stats", str(output), "--verbose", ok=(FAILED,))
+    assert "Traceback" in verbose.stderr
+
+
+def test_a_folder_as_input_means_its_files_and_the_printed_run_id_is_the_written_one(
+    two_seeds: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(two_seeds, folder)
+    (folder / ".swap.txt").write_text("an editor's swap file: hidden, not an input")
+    output = tmp_path / "out"
+    proc = run_cli("run", "-i", str(folder), "-o", str(output), "--json")
+    printed = json.loads(proc.stdout)
+    assert printed["counts"]["documents"] == 2 and printed["counts"]["rejected"] == 0
+    manifest = last_manifest(output)
+    assert printed["run_id"] == manifest["run_id"]
+    assert query(f"select distinct run_id from {table_sql(output, 'documents')}") == [(manifest["run_id"],)]
+    text = run_cli("run", "-i", str(folder), "-o", str(tmp_path / "out2")).stdout
+    assert last_manifest(tmp_path / "out2")["run_id"] in text
