@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipeline.progress import ReportProgress
+from pipeline.progress import CountProgress
 from transforms.assemble import AssembledDocument, document_row, segment_rows
 from transforms.dates import InferPubDates
 from transforms.dates.transform import date_rows
@@ -49,6 +49,7 @@ class RunConfig:
     path_date_patterns: tuple[str, ...] = ()  # user regexes for dates in paths, before the defaults
     expected_documents: int | None = None  # files matched before the run, for the progress ETA
     progress: bool = True
+    progress_dir: str | None = None  # where workers keep their counts (pipeline.progress); None: no progress
     dedup_decision: str = "combine"  # or "keyed" (transforms/dedup/keyed.py), see runner.dedup_decision_for
 
 
@@ -142,8 +143,8 @@ def enrich_and_write(
 
     `windowing` (streaming): the windows that entity resolution's cross-window state answers into.
     """
-    if config.progress:
-        assembled = assembled | "Progress" >> beam.ParDo(ReportProgress(config.expected_documents))
+    if config.progress and config.progress_dir:
+        assembled = assembled | "Progress" >> beam.ParDo(CountProgress(config.progress_dir))
     enriched = assembled | "Enrich" >> EnrichDocuments(
         config.spacy_models, functools.partial(_document_rows, config=config)
     )

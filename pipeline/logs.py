@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 import threading
+from collections.abc import Iterator
 
 #: The DirectRunner (Beam's FnApiRunner) logs each fused stage it starts here, at DEBUG.
 STAGE_LOGGER = "apache_beam.runners.portability.fn_api_runner.fn_runner.run_bundle"
@@ -20,6 +23,10 @@ def _hang_up(exc: BaseException | None) -> bool:
     return exc is not None and "StatusCode.CANCELLED" in str(exc)
 
 
+#: Messages that are Beam's business, not the user's (also when forwarded from a worker).
+_NOISE = ("apitools not found", "No semi_persistent_directory found", "Discarding unparseable args")
+
+
 class _DropNoise(logging.Filter):
     """Drop what is not news to the user.
 
@@ -31,7 +38,7 @@ class _DropNoise(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        if "apitools not found" in message or message.startswith(
+        if any(noise in message for noise in _NOISE) or message.startswith(
             ("Really starting", "Really destroying", "Waiting for grpc channel to be ready")
         ):
             return False
@@ -81,3 +88,42 @@ def log_stages() -> None:
 def stage_event(message: str) -> None:
     """A marker in the stage log (no-op unless `log_stages` attached a file)."""
     logging.getLogger(STAGE_LOGGER).debug(message)
+
+
+#: Lines of the run's own that pass through while worker output is captured (`worker_output_to`).
+OURS = ("[newsbeam]", "error:", "warning:")
+
+
+@contextlib.contextmanager
+def worker_output_to(path: str) -> Iterator[None]:
+    """While the block runs, what is written to file descriptor 2 (stderr) goes to `path`, except
+    our own lines (`OURS`), which still reach the terminal.
+
+    Why at the descriptor: the DirectRunner's worker processes inherit it and log their start-up at
+    INFO there (before any option of ours can reach them), and Beam's GCP module warns at import in
+    each of them; no logging setting of this process can quiet them. Their output is kept in `path`
+    for a post-mortem, and a failure still reaches the user as the run's exception.
+    """
+    sys.stderr.flush()
+    terminal = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def pump() -> None:
+        with open(read_end, "rb", buffering=0) as pipe, open(path, "ab") as log:
+            for line in pipe:
+                log.write(line)
+                text = line.lstrip(b"\r")
+                if text.startswith(tuple(prefix.encode() for prefix in OURS)):
+                    os.write(terminal, line)
+
+    thread = threading.Thread(target=pump, name="newsbeam-stderr", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(terminal, 2)  # closes the pipe's last write end in this process
+        thread.join(timeout=5)  # a worker still alive keeps its copy open: do not wait for it
+        os.close(terminal)

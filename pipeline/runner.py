@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import glob
 import logging
 import os
 import secrets
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
@@ -86,18 +89,22 @@ def beam_options(beam_args: Sequence[str], expected_files: int | None = None):
 LOCAL_RUNNERS = ("directrunner", "prismrunner", "direct", "prism", "")
 
 
+def is_local_runner(beam_args: Sequence[str]) -> bool:
+    """True when the Beam arguments run the pipeline on this machine (DirectRunner, Prism)."""
+    from pipeline.flink import runner_name
+
+    return (runner_name(beam_args) or "").lower().rsplit(".", 1)[-1] in LOCAL_RUNNERS
+
+
 def dedup_decision_for(choice: str, beam_args: Sequence[str]) -> str:
     """ "combine" or "keyed" for `--dedup-decision` (auto: keyed off the local runners).
 
     Why automatic: the keyed decision spreads over a cluster's workers but shuffles every fingerprint
     once per LSH band, which on one machine costs more than the whole one-combine decision.
     """
-    from pipeline.flink import runner_name
-
     if choice != "auto":
         return choice
-    runner = (runner_name(beam_args) or "").lower().rsplit(".", 1)[-1]
-    return "combine" if runner in LOCAL_RUNNERS else "keyed"
+    return "combine" if is_local_runner(beam_args) else "keyed"
 
 
 def matched_paths(patterns: Sequence[str]) -> list[str] | None:
@@ -203,17 +210,36 @@ def run_batch(
     return summary
 
 
+def worker_log_path(config) -> str:  # config: pipeline.build.RunConfig
+    """Where the local workers' own output goes without --verbose: `DIR/_runs/<run_id>.log` for a
+    local output (next to the run's manifest), else a temporary file."""
+    if "://" not in config.output:
+        folder = Path(config.output) / "_runs"
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder / f"{config.run_id}.log")
+    return os.path.join(tempfile.gettempdir(), f"newsbeam-{config.run_id}.log")
+
+
 def _run_one(config, beam_args: Sequence[str]) -> dict[str, int]:  # config: pipeline.build.RunConfig
     """One pipeline run, to completion; returns its counters."""
     import apache_beam as beam
 
     from pipeline.build import build
-    from pipeline.logs import PIPELINE_END, PIPELINE_START, stage_event
+    from pipeline.logs import PIPELINE_END, PIPELINE_START, stage_event, worker_output_to
+    from pipeline.progress import ProgressPrinter
 
-    pipeline = beam.Pipeline(options=beam_options(beam_args, config.expected_documents))
-    build(pipeline, config)
-    stage_event(PIPELINE_START)  # markers for benchmarks/stages.py
-    result = pipeline.run()
-    result.wait_until_finish()
-    stage_event(PIPELINE_END)
+    with contextlib.ExitStack() as stack:
+        if config.progress and is_local_runner(beam_args):  # workers that can write where we read
+            folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="newsbeam-progress-"))
+            config = dataclasses.replace(config, progress_dir=folder)
+        pipeline = beam.Pipeline(options=beam_options(beam_args, config.expected_documents))
+        build(pipeline, config)
+        if is_local_runner(beam_args) and logging.getLogger().getEffectiveLevel() > logging.INFO:
+            stack.enter_context(worker_output_to(worker_log_path(config)))  # no --verbose
+        if config.progress_dir:
+            stack.enter_context(ProgressPrinter(Path(config.progress_dir), config.expected_documents))
+        stage_event(PIPELINE_START)  # markers for benchmarks/stages.py
+        result = pipeline.run()
+        result.wait_until_finish()
+        stage_event(PIPELINE_END)
     return counters(result)
