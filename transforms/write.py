@@ -38,6 +38,10 @@ from schemas.tables import PRIMARY_KEYS, SNAPSHOT_TABLES, TABLE_DIRS
 TEMP_DIRNAME = "_temporary"
 PENDING_DIRNAME = "_runs/pending"
 SNAPSHOT_FILENAME = "part-snapshot.parquet"
+#: The file that makes a table with no rows yet readable (`ensure_every_table`).
+EMPTY_FILENAME = "part-empty.parquet"
+#: The tables analysts read: each exists after every run, empty or not (state tables are internal).
+PUBLIC_TABLES = tuple(t for t, folder in TABLE_DIRS.items() if not folder.startswith("_"))
 #: Columns with few distinct values: dictionary-encoded (compact uses the same list).
 DICTIONARY_COLUMNS = (
     "doc_id", "source", "label", "granularity", "kind", "duplicate_kind", "language",
@@ -171,6 +175,7 @@ def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
         # stores), so a reader sees the old file or the new one, never neither nor both.
         FileSystems.rename([written.temp_path], [written.final_path])
     _drop_stale_snapshots(output_dir, ordered)
+    ensure_every_table(output_dir)
     for temp_root, intent in intents.items():
         _log_window(output_dir, temp_root, [f for f in ordered if f.temp_root == temp_root])
         FileSystems.delete([intent])  # committed
@@ -180,6 +185,42 @@ def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
     _delete_if_empty(posixpath.join(output_dir, TEMP_DIRNAME))
     _delete_if_empty(posixpath.join(output_dir, PENDING_DIRNAME))
     return ordered
+
+
+def empty_table(table: str) -> pa.Table:
+    """No rows, the table's schema; a partitioned table's placeholder carries the partition column
+    itself (string), since it has no partition folder to give it."""
+    schema = schema_for(table)
+    if table in PARTITIONED_TABLES:
+        schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
+    return schema.empty_table()
+
+
+def _table_files(output_dir: str, table: str) -> list[str]:
+    folder = posixpath.join(output_dir, TABLE_DIRS[table])
+    patterns = [f"{folder}/*.parquet"] + ([f"{folder}/*/*.parquet"] if table in PARTITIONED_TABLES else [])
+    try:
+        return [m.path for result in FileSystems.match(patterns) for m in result.metadata_list]
+    except Exception:  # no such folder yet, whatever the filesystem raises for it
+        return []
+
+
+def ensure_every_table(output_dir: str) -> None:
+    """Every public table readable by any engine after every commit, even with no rows: a table
+    with no file gets `part-empty.parquet` (its schema, no rows), removed again once the table has
+    real files.
+
+    Why: `spark.read.parquet("out/rejected")`, DuckDB, Polars and pandas all fail on a missing
+    folder, and a run that rejected nothing would otherwise leave none.
+    """
+    for table in PUBLIC_TABLES:
+        files = _table_files(output_dir, table)
+        placeholder = posixpath.join(output_dir, TABLE_DIRS[table], EMPTY_FILENAME)
+        real = [f for f in files if posixpath.basename(f) != EMPTY_FILENAME]
+        if not files:
+            write_parquet(placeholder, empty_table(table))
+        elif real and len(real) < len(files):
+            FileSystems.delete([placeholder])
 
 
 def window_log_path(output_dir: str, run_id: str, window: str) -> str:
