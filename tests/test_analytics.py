@@ -82,7 +82,9 @@ def test_stats_count_every_table_and_partition(out_dir: Path) -> None:
         glob = f"{(out_dir / TABLE_DIRS[table]).as_posix()}/**/*.parquet"
         [(rows,)] = con.sql(f"SELECT count(*) FROM read_parquet('{glob}')").fetchall()
         assert stats["tables"][table]["rows"] == rows, table
-    assert NULL_PARTITION in stats["tables"]["documents"]["partitions"]
+    partitions = stats["tables"]["documents"]["partitions"]
+    assert partitions[-1]["pub_month"] is None  # the NULL partition: JSON null, last
+    assert all(p["pub_month"] for p in partitions[:-1])
     [(segments, dups)] = con.sql(
         f"SELECT count(*), count(*) FILTER (WHERE is_duplicate)"
         f" FROM read_parquet('{out_dir.as_posix()}/segments/**/*.parquet')"
@@ -91,7 +93,16 @@ def test_stats_count_every_table_and_partition(out_dir: Path) -> None:
     assert dups > 0
     dates = stats["dates"]
     assert 0 < dates["dated"] < dates["documents"] and dates["min_pub_date"] <= dates["max_pub_date"]
-    assert any(m["month"] == "undated" for m in dates["documents_per_month"])
+    assert dates["documents_per_month"][-1]["month"] is None  # undated: null, after every month
+    undated = dates["documents"] - dates["dated"]
+    assert dates["documents_per_month"][-1]["documents"] == undated
+    assert {"source": None, "documents": undated} in dates["pub_date_source"]
+    assert '"None"' not in json.dumps(stats)
+    [source] = stats["sources"]  # the seeds' one folder
+    assert source["documents"] == dates["documents"] and source["undated"] == undated
+    text = render_stats(stats)
+    assert f"  undated           {undated} (no publication date found)" in text
+    assert "None" not in text
     assert (
         stats["top_entities"]
         and stats["top_entities"][0]["mentions"] >= stats["top_entities"][-1]["mentions"]

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.analytics import local_dir, read_table
-from pipeline.analytics.stats import UNDATED, _month, _month_key, collect_stats, top_entities
+from pipeline.analytics.stats import UNDATED, _month, _month_key, collect_stats, month_label, top_entities
 from schemas.tables import PARTITION_COLUMN
 
 #: The charts of the page, in order; also their div ids (tests look them up).
@@ -57,12 +57,17 @@ def documents_chart(stats: dict[str, Any]) -> Any:
     dup = {m["month"]: m for m in stats["duplicates"].get("by_month", [])}
     months = sorted(set(per_month) | set(dup), key=_month_key)
     fig.add_trace(
-        go.Bar(x=months, y=[per_month.get(m, 0) for m in months], name="documents", marker_color="#4c78a8"),
+        go.Bar(
+            x=[month_label(m) for m in months],
+            y=[per_month.get(m, 0) for m in months],
+            name="documents",
+            marker_color="#4c78a8",
+        ),
         secondary_y=False,
     )
     fig.add_trace(
         go.Scatter(
-            x=months,
+            x=[month_label(m) for m in months],
             y=[100 * (dup[m]["rate"] or 0) if m in dup else None for m in months],
             name="duplicate segments (%)",
             mode="lines+markers",
@@ -110,7 +115,7 @@ def entities_chart(root: Path, top: int = 8) -> Any:
         per = counts.get(entity["entity_id"], {})
         fig.add_trace(
             go.Scatter(
-                x=months,
+                x=[month_label(m) for m in months],
                 y=[per.get(m, 0) for m in months],
                 mode="lines+markers",
                 name=f"{entity['canonical']} ({entity['label']})",

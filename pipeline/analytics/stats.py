@@ -27,20 +27,26 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def _month(value: str | None) -> str:
-    return UNDATED if value in (None, NULL_PARTITION) else str(value)
+def _month(value: str | None) -> str | None:
+    """A publication month, None for undated (the NULL partition): JSON null, never a label."""
+    return None if value in (None, NULL_PARTITION, UNDATED) else str(value)
 
 
-def _month_key(month: str) -> tuple[int, str]:
+def _month_key(month: str | None) -> tuple[bool, str]:
     """Chronological order, undated last."""
-    return (month == UNDATED, month)
+    return (month is None, month or "")
+
+
+def month_label(month: str | None) -> str:
+    """How a month is written for people: undated documents have no month."""
+    return UNDATED if month is None else month
 
 
 def table_counts(root: Path) -> dict[str, dict[str, Any]]:
     """Rows, files and bytes per table and partition, from the Parquet footers."""
     tables: dict[str, dict[str, Any]] = {}
     for partition in iter_partitions(root):
-        entry = tables.setdefault(partition.table, {"rows": 0, "files": 0, "bytes": 0, "partitions": {}})
+        entry = tables.setdefault(partition.table, {"rows": 0, "files": 0, "bytes": 0, "partitions": []})
         files = partition.files()
         rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
         size = sum(f.stat().st_size for f in files)
@@ -48,7 +54,11 @@ def table_counts(root: Path) -> dict[str, dict[str, Any]]:
         entry["files"] += len(files)
         entry["bytes"] += size
         if partition.value is not None:
-            entry["partitions"][partition.value] = {"rows": rows, "files": len(files)}
+            entry["partitions"].append(
+                {PARTITION_COLUMN: _month(partition.value), "rows": rows, "files": len(files)}
+            )
+    for entry in tables.values():
+        entry["partitions"].sort(key=lambda part: _month_key(part[PARTITION_COLUMN]))
     return tables
 
 
@@ -73,7 +83,7 @@ def duplicate_stats(root: Path) -> dict[str, Any]:
             row["duplicate_kind"]: row["n"]
             for row in _group_count(segments, ["duplicate_kind"], segments["is_duplicate"])
         }
-        months: dict[str, dict[str, int]] = {}
+        months: dict[str | None, dict[str, int]] = {}
         for row in _group_count(segments, [PARTITION_COLUMN, "is_duplicate"]):
             month = months.setdefault(_month(row[PARTITION_COLUMN]), {"segments": 0, "duplicate_segments": 0})
             month["segments"] += row["n"]
@@ -133,9 +143,13 @@ def date_stats(root: Path, top: int = 10) -> dict[str, Any]:
             dated_share=_rate(dated, documents.num_rows),
             min_pub_date=_iso(pc.min(documents["pub_date"]).as_py()),
             max_pub_date=_iso(pc.max(documents["pub_date"]).as_py()),
-            pub_date_source={
-                str(r["pub_date_source"]): r["n"] for r in _group_count(documents, ["pub_date_source"])
-            },
+            pub_date_source=sorted(
+                (
+                    {"source": r["pub_date_source"], "documents": r["n"]}
+                    for r in _group_count(documents, ["pub_date_source"])
+                ),
+                key=lambda r: (r["source"] is None, -r["documents"], r["source"] or ""),
+            ),
             documents_per_month=sorted(
                 (
                     {"month": _month(r[PARTITION_COLUMN]), "documents": r["n"]}
@@ -187,6 +201,39 @@ def last_runs(root: Path, limit: int = 5) -> list[dict[str, Any]]:
     return runs
 
 
+def origin(source: str, url: str | None) -> str:
+    """Where a document came from, for per-source counts: the site of its URL (JSON Lines
+    metadata), else the folder of its input file (`<file>#<id>` records: the file's folder)."""
+    if url and "://" in url:
+        return url.split("://", 1)[1].split("/", 1)[0].lower()
+    path = source.split("#", 1)[0]
+    return path.rsplit("/", 1)[0] if "/" in path else "."
+
+
+def source_stats(root: Path, top: int = 10) -> list[dict[str, Any]]:
+    """Documents, duplicate documents and undated documents per origin (`origin`), largest first."""
+    documents = read_table(root, "documents", ["source", "url", "is_duplicate", "pub_date"])
+    if documents is None or not documents.num_rows:
+        return []
+    found: dict[str, dict[str, Any]] = {}
+    rows = zip(
+        documents["source"].to_pylist(),
+        documents["url"].to_pylist(),
+        documents["is_duplicate"].to_pylist(),
+        documents["pub_date"].is_null().to_pylist(),
+        strict=True,
+    )
+    for source, url, duplicate, undated in rows:
+        entry = found.setdefault(
+            origin(source, url), {"documents": 0, "duplicate_documents": 0, "undated": 0}
+        )
+        entry["documents"] += 1
+        entry["duplicate_documents"] += int(bool(duplicate))
+        entry["undated"] += int(undated)
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1]["documents"], kv[0]))
+    return [{"origin": name, **entry} for name, entry in ranked[:top]]
+
+
 def rejected_reasons(root: Path) -> dict[str, int]:
     rejected = read_table(root, "rejected", ["reason"])
     if rejected is None:
@@ -203,6 +250,7 @@ def collect_stats(output_dir: str | Path, top: int = 10, runs: int = 5) -> dict[
         "duplicates": duplicate_stats(root),
         "top_entities": top_entities(root, top),
         "dates": date_stats(root, top),
+        "sources": source_stats(root, top),
         "rejected": rejected_reasons(root),
         "runs": last_runs(root, runs),
     }
@@ -220,7 +268,8 @@ def render_stats(stats: dict[str, Any]) -> str:
             f"  {table:<22}{entry['rows']:>9} rows {entry['files']:>5} files"
             f" {entry['bytes'] / 1024:>9.1f} KiB"
         )
-        for value, part in sorted(entry["partitions"].items(), key=lambda kv: _month_key(_month(kv[0]))):
+        for part in entry["partitions"]:
+            value = part[PARTITION_COLUMN] or f"NULL ({UNDATED})"
             out.append(f"    {PARTITION_COLUMN}={value:<28}{part['rows']:>9} rows {part['files']:>5} files")
     dup = stats["duplicates"]
     out += ["", "duplicates"]
@@ -236,7 +285,7 @@ def render_stats(stats: dict[str, Any]) -> str:
         )
     for month in dup["by_month"]:
         out.append(
-            f"    {month['month']:<10}{month['duplicate_segments']:>6} / {month['segments']:<6}"
+            f"    {month_label(month['month']):<10}{month['duplicate_segments']:>6} / {month['segments']:<6}"
             f" {_pct(month['rate'])}"
         )
     dates = stats["dates"]
@@ -247,14 +296,25 @@ def render_stats(stats: dict[str, Any]) -> str:
             f" ({_pct(dates.get('dated_share'))}),"
             f" {dates.get('min_pub_date') or '-'} .. {dates.get('max_pub_date') or '-'}"
         )
-        sources = ", ".join(f"{k} {v}" for k, v in dates.get("pub_date_source", {}).items())
-        out.append(f"  pub_date source   {sources}")
-        months = ", ".join(f"{m['month']}: {m['documents']}" for m in dates.get("documents_per_month", []))
-        out.append(f"  documents/month   {months}")
+        sources = ", ".join(
+            f"{r['source']} {r['documents']}" for r in dates.get("pub_date_source", []) if r["source"]
+        )
+        out.append(f"  pub_date source   {sources or '-'}")
+        per_month = dates.get("documents_per_month", [])
+        months = ", ".join(f"{m['month']}: {m['documents']}" for m in per_month if m["month"])
+        out.append(f"  documents/month   {months or '-'}")
+        undated = sum(m["documents"] for m in per_month if m["month"] is None)
+        out.append(f"  undated           {undated} (no publication date found)")
     if dates.get("mentions"):
         out.append(f"  date mentions     {dates['mentions']} ({_pct(dates.get('resolved_share'))} resolved)")
         top_values = ", ".join(f"{v['value']} ({v['mentions']})" for v in dates.get("top_values", [])[:5])
         out.append(f"  most mentioned    {top_values}")
+    if stats.get("sources"):
+        out += ["", "sources (documents / duplicates / undated)"]
+        out += [
+            f"  {s['documents']:>6} {s['duplicate_documents']:>6} {s['undated']:>6}  {s['origin']}"
+            for s in stats["sources"]
+        ]
     out += ["", "top entities"]
     for entity in stats["top_entities"]:
         out.append(f"  {entity['mentions']:>6}  {entity['label']:<5} {entity['canonical']}")
