@@ -6,6 +6,7 @@ rows at all (every table exists after every run: `part-empty.parquet`)."""
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pyarrow as pa
@@ -14,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from schemas.tables import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, TABLE_DIRS
-from tests.conftest import SEEDS, run_cli
+from tests.conftest import run_cli
 from transforms.write import PUBLIC_TABLES
 
 STRING_HIVE = ds.partitioning(pa.schema([pa.field(PARTITION_COLUMN, pa.string())]), flavor="hive")
@@ -22,30 +23,25 @@ UNDATED = "Un article sans aucune date.\n\nLe ministre a parlé longuement devan
 
 
 @pytest.fixture(scope="module")
-def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """One real output per case."""
+def cases(
+    seeds_run: tuple[Path, subprocess.CompletedProcess], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """One real output per case; "both" is the session's seeds run (dated and undated documents)."""
     root = tmp_path_factory.mktemp("cases")
     inputs = {
         "null_only": {"a/undated.txt": UNDATED},
         "dated_only": {"a/2019/04/05/dated.txt": UNDATED},
-        "both": None,  # the seeds: dated and undated documents
         "empty": {"a/binary.txt": b"\x89PNG\r\n\x1a\n\x00\x00"},  # rejected: no document rows
     }
-    outputs = {}
+    outputs = {"both": seeds_run[0]}
     for case, files in inputs.items():
         folder = root / case / "in"
-        folder.mkdir(parents=True)
-        if files is None:
-            for seed in sorted(SEEDS.glob("*.txt")):
-                shutil.copy(seed, folder / seed.name)
-            files = {}
         for name, content in files.items():
             path = folder / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(content if isinstance(content, bytes) else content.encode())
         outputs[case] = root / case / "out"
-        pattern = str(folder / "**" / "*.txt") if case != "both" else str(folder / "*.txt")
-        run_cli("run", "-i", pattern, "-o", str(outputs[case]), ok=(0, 3))
+        run_cli("run", "-i", str(folder / "**" / "*.txt"), "-o", str(outputs[case]), ok=(0, 3))
     return outputs
 
 

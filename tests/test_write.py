@@ -13,7 +13,7 @@ from apache_beam.testing.test_pipeline import TestPipeline
 
 from schemas import NULL_PARTITION, SCHEMA_VERSION, schema_for
 from tests.conftest import query
-from transforms.write import WriteTables, partition_value, relative_path
+from transforms.write import PUBLIC_TABLES, WriteTables, partition_value, relative_path
 
 
 def _doc_row(doc_id: str, month: str | None) -> dict:
@@ -79,7 +79,10 @@ def test_rewriting_the_same_rows_replaces_the_same_files(tmp_path: Path) -> None
     first = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet"))
     _write(tmp_path, list(reversed(rows)), run_id="second")
     second = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet"))
-    assert first == second and len(first) == 2
+    assert first == second
+    assert len([p for p in first if p.parts[0] == "documents"]) == 2
+    # the other public tables exist, empty (ensure_every_table)
+    assert {p.parts[0] for p in first if p.name == "part-empty.parquet"} == set(PUBLIC_TABLES) - {"documents"}
 
 
 def test_rows_that_do_not_fit_the_schema_fail_loudly(tmp_path: Path) -> None:
