@@ -1,19 +1,24 @@
-"""One run at a time per output folder: an exclusive lock file `DIR/_lock`.
+"""One run at a time per output folder: a kernel lock (`flock`) on the file `DIR/_lock`.
 
-Why a file created with O_EXCL: it is atomic on local and network POSIX filesystems, needs no
-server, and tells an operator who holds it (pid, host, start time, run id). A lock whose process is
-gone (same host, dead pid) is stale and taken over, so a crashed run never blocks the schedule.
-Object stores (gs://, s3://) have no atomic create-if-absent through Beam's filesystems; there the
-scheduler must not overlap runs (README, "Scheduling").
+Why `flock` rather than "the file exists": the kernel releases the lock when the holding process
+ends, however it ends (SIGKILL, power cut of the process, a full disk while writing the holder's
+record), so no stale lock can jam a schedule, and no liveness guess (pid, host) is needed. The
+file's content (pid, host, start time, run id) is for the operator only: empty or garbage content
+(a full disk when it was written) changes nothing. The file exists while a run holds it (the holder
+deletes it before unlocking; a waiter checks it still locked the file at the path, not a deleted
+one). Object stores (gs://, s3://) have no locks through Beam's filesystems; there the scheduler
+must not overlap runs (README, "Scheduling").
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import socket
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 LOCK_NAME = "_lock"
@@ -31,6 +36,7 @@ class RunLock:
     run_id: str
     wait_seconds: float = 0.0
     poll_seconds: float = 1.0
+    _fd: int | None = field(default=None, init=False, repr=False)
 
     @property
     def path(self) -> Path | None:
@@ -40,20 +46,27 @@ class RunLock:
 
     def _holder(self) -> dict:
         try:
-            return json.loads(self.path.read_text())  # type: ignore[union-attr]
+            holder = json.loads(self.path.read_text())  # type: ignore[union-attr]
         except (OSError, ValueError):
             return {}
+        return holder if isinstance(holder, dict) else {}
 
-    def _stale(self, holder: dict) -> bool:
-        if holder.get("host") != socket.gethostname():
-            return False
+    def _try_lock(self, path: Path) -> int | None:
+        """A descriptor of `path` locked by us, or None if a live process holds it."""
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
         try:
-            os.kill(int(holder.get("pid", -1)), 0)
-        except (ProcessLookupError, ValueError):
-            return True
-        except PermissionError:
-            return False
-        return False
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        try:  # the holder we waited for may have deleted the file: then we locked a ghost
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            os.close(fd)
+            return self._try_lock(path)
+        return fd
 
     def acquire(self) -> None:
         path = self.path
@@ -61,32 +74,34 @@ class RunLock:
             return
         path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + self.wait_seconds
+        while (fd := self._try_lock(path)) is None:
+            if time.monotonic() >= deadline:
+                holder = self._holder()
+                who = (
+                    f"run {holder.get('run_id', '?')} (pid {holder.get('pid', '?')} on "
+                    f"{holder.get('host', '?')}, since {holder.get('since', '?')})"
+                    if holder
+                    else "a live process (its record is unreadable)"
+                )
+                raise LockBusy(f"{path} is held by {who}")
+            time.sleep(self.poll_seconds)
+        self._fd = fd
         record = {"pid": os.getpid(), "host": socket.gethostname(), "run_id": self.run_id,
                   "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}  # fmt: skip
-        while True:
-            try:
-                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                holder = self._holder()
-                if self._stale(holder):
-                    path.unlink(missing_ok=True)
-                    continue
-                if time.monotonic() >= deadline:
-                    raise LockBusy(
-                        f"{path} is held by run {holder.get('run_id', '?')} "
-                        f"(pid {holder.get('pid', '?')} on {holder.get('host', '?')}, "
-                        f"since {holder.get('since', '?')})"
-                    ) from None
-                time.sleep(self.poll_seconds)
-                continue
-            with os.fdopen(fd, "w") as handle:
-                json.dump(record, handle)
-            return
+        with contextlib.suppress(OSError):  # a full disk: the kernel lock is what counts
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(record).encode(), 0)
 
     def release(self) -> None:
-        path = self.path
-        if path is not None and self._holder().get("run_id") == self.run_id:
-            path.unlink(missing_ok=True)
+        if self._fd is None:
+            return
+        try:
+            if self.path is not None:
+                self.path.unlink(missing_ok=True)
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
     def __enter__(self) -> RunLock:
         self.acquire()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -9,6 +10,8 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import NEWSBEAM, SEEDS, last_manifest, query, run_cli
 
@@ -69,15 +72,29 @@ def test_second_concurrent_run_is_refused_with_exit_75(tmp_path: Path) -> None:
     assert not (output / "_lock").exists()
 
 
-def test_stale_lock_of_a_dead_process_is_taken_over(tmp_path: Path) -> None:
+@pytest.mark.parametrize("content", ["dead", "", "garbage {", "[1, 2]"])
+def test_a_lock_no_live_process_holds_is_taken_over_whatever_it_says(tmp_path: Path, content: str) -> None:
+    """A killed run's record, and what a full disk leaves (an empty file) or any garbage: only a
+    live holder of the kernel lock counts."""
     output = tmp_path / "out"
     output.mkdir()
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    holder = {"pid": dead.pid, "host": socket.gethostname(), "run_id": "old"}
-    (output / "_lock").write_text(json.dumps(holder))
+    if content == "dead":
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        content = json.dumps({"pid": dead.pid, "host": socket.gethostname(), "run_id": "old"})
+    (output / "_lock").write_text(content)
     run_cli("run", "--input", str(SEEDS / "000_*.txt"), "--output", str(output))
     assert not (output / "_lock").exists()
+
+
+def test_a_live_holder_with_an_unreadable_record_still_holds_the_lock(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    output.mkdir()
+    with open(output / "_lock", "w") as held:  # empty: as if its record could not be written
+        fcntl.flock(held, fcntl.LOCK_EX)
+        proc = run_cli("run", "--input", str(SEEDS / "000_*.txt"), "--output", str(output), ok=(75,))
+    assert "held by a live process" in proc.stderr
+    assert not (output / "documents").exists()
 
 
 def test_rejected_inputs_give_exit_code_3(tmp_path: Path) -> None:
