@@ -12,13 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.command import UserError
+from transforms.records import FOLDER_FILES
 
 _WILDCARDS = frozenset("*?[")
-
-#: What a folder given as input means: the files directly in it, hidden ones aside (editors' swap
-#: files, `.DS_Store`, partial uploads named `.x.part`). Unsupported extensions among them are
-#: rejected with their reason, never dropped silently.
-FOLDER_FILES = "[!.]*"
 
 
 def _is_local(path: str) -> bool:
@@ -26,9 +22,21 @@ def _is_local(path: str) -> bool:
 
 
 def input_patterns(inputs: Sequence[str]) -> list[str]:
-    """The globs to read: a local folder becomes the files in it (`FOLDER_FILES`), a glob or a file
-    is kept as given."""
-    return [os.path.join(p, FOLDER_FILES) if _is_local(p) and os.path.isdir(p) else p for p in inputs]
+    """The globs to read: a local folder becomes the files in it (`FOLDER_FILES`); local paths are
+    made absolute and normalized.
+
+    Why absolute: a document's identity is its path, so `in/*.txt`, `./in/*.txt` and `/abs/in/*.txt`
+    must name the same file the same way, and `in/a.txt` under two working directories (two
+    different files) must not. Symlinks are kept as given (a link is the name the user chose).
+    """
+    patterns = []
+    for path in inputs:
+        if not _is_local(path):
+            patterns.append(path)
+            continue
+        path = os.path.abspath(path)
+        patterns.append(os.path.join(path, FOLDER_FILES) if os.path.isdir(path) else path)
+    return patterns
 
 
 def unmatched_inputs(patterns: Sequence[str]) -> list[str]:

@@ -10,9 +10,12 @@ gzipped) one document per line, read by `transforms/read_jsonl.py`.
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import gzip
 import hashlib
+import os
 import re
+import stat
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,7 +26,7 @@ from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.metrics import Metrics
 
 from transforms.read_jsonl import JSONL_SUFFIXES, JsonlFields, is_jsonl, iter_lines, parse_record
-from transforms.records import Document, Rejected, RejectInput
+from transforms.records import FOLDER_FILES, Document, Rejected, RejectInput
 
 TEXT_SUFFIXES = (".txt", ".txt.gz")
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES + JSONL_SUFFIXES
@@ -276,6 +279,38 @@ def is_supported(path: str) -> bool:
     return path.lower().endswith(SUPPORTED_SUFFIXES)
 
 
+def special_file(path: str) -> str | None:
+    """What a local path is when it is not a regular file (a FIFO, socket or device, which opening
+    would block on or stream forever; a directory; a dangling symlink), else None. Paths of other
+    filesystems are always files (object stores have nothing else)."""
+    if "://" in path:
+        return None
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "a dangling symlink" if os.path.islink(path) else None  # gone since the match: read fails
+    except OSError as error:
+        return f"not readable ({error.strerror})"
+    if stat.S_ISREG(mode):
+        return None
+    kinds = {stat.S_ISDIR: "a directory", stat.S_ISFIFO: "a FIFO", stat.S_ISSOCK: "a socket",
+             stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device"}  # fmt: skip
+    return next((name for test, name in kinds.items() if test(mode)), "not a regular file")
+
+
+def unlisted_matches(pattern: str) -> list[str]:
+    """Local entries that match `pattern` but that Beam's match drops without a word: directories
+    and dangling symlinks (Beam lists files only, and skips those it cannot stat). They become
+    `not_a_regular_file` rejections, so every match is accounted for."""
+    if "://" in pattern:
+        return []
+    folder = pattern.endswith("/" + FOLDER_FILES)  # a folder given as input: its subfolders are not inputs
+    found = glob.glob(pattern, recursive=True)
+    dangling = [path for path in found if os.path.islink(path) and not os.path.exists(path)]
+    directories = [] if folder else [path for path in found if os.path.isdir(path)]
+    return sorted({*dangling, *directories})
+
+
 def read_bounded(readable: fileio.ReadableFile, path: str, limit: int) -> bytes:
     """At most `limit + 1` bytes of a file's content, gunzipped when its name ends in `.gz`.
 
@@ -317,6 +352,11 @@ class _ParseFile(beam.DoFn):
         path = readable.metadata.path
         size = readable.metadata.size_in_bytes
         self._read.inc()
+        kind = special_file(path)
+        if kind is not None:  # never opened: a FIFO would block the run forever
+            self._records.inc()
+            yield self._reject(path, "not_a_regular_file", f"{path} is {kind}", None)
+            return
         if is_jsonl(path):
             yield from self._records_of(readable, path, size)
             return
@@ -374,6 +414,14 @@ class _ParseFile(beam.DoFn):
             yield self._reject(path, "empty", "no JSON Lines record in the file", size)
 
 
+@dataclass(frozen=True)
+class ReadOutputs:
+    """What reading gives: documents, and rejections with their reasons."""
+
+    documents: beam.PCollection
+    rejected: beam.PCollection
+
+
 class ParseFiles(beam.PTransform):
     """FileMetadata -> tagged outputs `documents` and `rejected`; shared by batch and streaming reads."""
 
@@ -389,6 +437,18 @@ class ParseFiles(beam.PTransform):
         )
 
 
+class _RejectUnlisted(beam.DoFn):
+    """A pattern's directories and dangling symlinks (`unlisted_matches`) as rejections, counted as
+    files and records read like any other match."""
+
+    def process(self, pattern: str) -> Iterator[Rejected]:
+        for path in unlisted_matches(pattern):
+            for name in ("files_read", "records_read", "rejected", "rejected_not_a_regular_file"):
+                Metrics.counter("newsbeam", name).inc()
+            kind = "a directory" if os.path.isdir(path) else "a dangling symlink"
+            yield Rejected(path, "not_a_regular_file", f"{path} is {kind}", None)
+
+
 class ReadDocuments(beam.PTransform):
     """Glob(s) -> tagged outputs `documents` (Document) and `rejected` (Rejected).
 
@@ -402,13 +462,22 @@ class ReadDocuments(beam.PTransform):
         self._patterns = sorted(set(patterns))
         self._config = config
 
-    def expand(self, pbegin: beam.pvalue.PBegin) -> beam.pvalue.DoOutputsTuple:
-        return (
-            pbegin
-            | "Patterns" >> beam.Create(self._patterns)
+    def expand(self, pbegin: beam.pvalue.PBegin) -> ReadOutputs:
+        patterns = pbegin | "Patterns" >> beam.Create(self._patterns)
+        parsed = (
+            patterns
             | "Match" >> fileio.MatchAll(empty_match_treatment=fileio.EmptyMatchTreatment.ALLOW)
             | "KeyByPath" >> beam.Map(lambda metadata: (metadata.path, metadata))
             | "GroupByPath" >> beam.GroupByKey()  # a file matched by two globs is read once;
             | "OnePerPath" >> beam.MapTuple(lambda _, copies: next(iter(copies)))  # also spreads reads
             | "ParseFiles" >> ParseFiles(self._config)
         )
+        unlisted = (
+            patterns
+            | "Unlisted" >> beam.ParDo(_RejectUnlisted())
+            | "KeyUnlisted" >> beam.Map(lambda rejected: (rejected.source, rejected))
+            | "GroupUnlisted" >> beam.GroupByKey()  # an entry matched by two globs is rejected once
+            | "OneUnlisted" >> beam.MapTuple(lambda _, copies: next(iter(copies)))
+        )
+        rejected = (parsed[REJECTED_TAG], unlisted) | "AllRejected" >> beam.Flatten()
+        return ReadOutputs(parsed.documents, rejected)

@@ -22,6 +22,12 @@ def cheap_pickle(cls: type) -> type:
     return cls
 
 
+#: What a folder given as input means: the files directly in it, hidden ones aside (editors' swap
+#: files, `.DS_Store`, partial uploads named `.x.part`). Unsupported extensions among them are
+#: rejected with their reason, never dropped silently.
+FOLDER_FILES = "[!.]*"
+
+
 @cheap_pickle
 @dataclass(frozen=True, slots=True)
 class Document:
