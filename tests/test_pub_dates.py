@@ -17,6 +17,7 @@ from transforms.dates.publication import (
     metadata_date,
     path_date,
 )
+from transforms.read import parse_header
 
 D = dt.date
 
@@ -194,6 +195,18 @@ def test_a_future_header_falls_back_to_the_next_evidence() -> None:
         latest=LATEST, given=PubDate(D(2035, 1, 1), "day", "header"), dateline=line(2012, 6, 21)
     )
     assert chosen == PubDate(D(2012, 6, 21), "day", "dateline") and refused == ["future_header"]
+
+
+def test_headers_out_of_range_at_either_end_are_refused_alike() -> None:
+    """Year 9999 and year 0001 are both real dates and both impossible publication dates: both fall
+    back to the next evidence (neither a partition `9999-12` nor a rejected document)."""
+    for year, reason in ((9999, "future_header"), (1, "too_old_header")):
+        header = parse_header(f" date {year:04d}-12-31\nTexte.")
+        assert header[0] == D(year, 12, 31)
+        chosen, refused = choose_pub_date(
+            latest=LATEST, given=PubDate(header[0], "day", "header"), dateline=line(2012, 6, 21)
+        )
+        assert chosen == PubDate(D(2012, 6, 21), "day", "dateline") and refused == [reason]
 
 
 def test_a_yearless_dateline_takes_the_year_of_the_path_when_the_month_agrees() -> None:

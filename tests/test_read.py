@@ -28,7 +28,7 @@ def test_no_header_leaves_text_untouched() -> None:
 
 
 @pytest.mark.parametrize(
-    "header", [" date 2019-13 x", " date 2019-02-30 x", " date ../../etc x", " date 0001-01 x"]
+    "header", [" date 2019-13 x", " date 2019-02-30 x", " date ../../etc x", " date 01-01 x"]
 )
 def test_impossible_header_date_is_rejected(header: str) -> None:
     with pytest.raises(RejectInput) as err:

@@ -67,8 +67,8 @@ def parse_header(raw: str) -> tuple[dt.date | None, str | None, str]:
         pub_date = dt.date(year, month, int(day) if day else 1)
     except ValueError as err:
         raise RejectInput("invalid_header_date", f"header date {value!r}: {err}") from None
-    if year < 1800:
-        raise RejectInput("invalid_header_date", f"header date {value!r} is before 1800")
+    # A real date out of range (year 0001, 9999) is judged with the other evidence, like any
+    # source: `dates.publication.choose_pub_date` refuses it (`too_old_header`, `future_header`).
     return pub_date, ("day" if day else "month"), raw[match.end() :]
 
 
