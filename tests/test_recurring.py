@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.lock import RunLock
 from tests.conftest import NEWSBEAM, SEEDS, last_manifest, query, run_cli
 
 
@@ -73,16 +74,23 @@ def test_second_concurrent_run_is_refused_with_exit_75(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ["dead", "", "garbage {", "[1, 2]"])
-def test_a_lock_no_live_process_holds_is_taken_over_whatever_it_says(tmp_path: Path, content: str) -> None:
+def test_a_lock_no_live_process_holds_is_taken_whatever_it_says(tmp_path: Path, content: str) -> None:
     """A killed run's record, and what a full disk leaves (an empty file) or any garbage: only a
-    live holder of the kernel lock counts."""
-    output = tmp_path / "out"
-    output.mkdir()
+    live holder of the kernel lock counts (the real lock on a real file, in-process)."""
     if content == "dead":
         dead = subprocess.Popen(["true"])
         dead.wait()
         content = json.dumps({"pid": dead.pid, "host": socket.gethostname(), "run_id": "old"})
-    (output / "_lock").write_text(content)
+    (tmp_path / "_lock").write_text(content)
+    with RunLock(str(tmp_path), "new") as lock:
+        assert json.loads(lock.path.read_text())["run_id"] == "new"
+    assert not (tmp_path / "_lock").exists()
+
+
+def test_a_run_takes_over_an_empty_lock_file(tmp_path: Path) -> None:
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "_lock").write_text("")  # what a full disk left
     run_cli("run", "--input", str(SEEDS / "000_*.txt"), "--output", str(output))
     assert not (output / "_lock").exists()
 
