@@ -20,7 +20,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 #: Longest error line printed (a library's message can be a page long).
-MAX_MESSAGE = 300
+MAX_MESSAGE = 500
 
 
 class UserError(Exception):
@@ -30,6 +30,14 @@ class UserError(Exception):
     def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
         super().__init__(message)
         self.code = code
+
+
+class DamagedFile(UserError):
+    """A file of the output that cannot be read (cut footer, bad pages): names it, exit 1."""
+
+    def __init__(self, path: object, error: BaseException, advice: str) -> None:
+        super().__init__(f"{path}: damaged Parquet file ({one_line(error)}); {advice}", EXIT_FAILED)
+        self.path = path
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:

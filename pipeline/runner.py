@@ -107,6 +107,30 @@ def dedup_decision_for(choice: str, beam_args: Sequence[str]) -> str:
     return "combine" if is_local_runner(beam_args) else "keyed"
 
 
+#: What to do about a damaged `_state` file (`check_state_files`).
+STATE_ADVICE = (
+    "restore it from a backup: _state/ records what is already ingested, and without it the next run "
+    "would ingest those files again"
+)
+
+
+def check_state_files(output: str) -> None:
+    """Every `DIR/_state` file's footer, before a run reads them in its workers (where a damaged one
+    would end the run in a long traceback that never names it): `DamagedFile` naming it, exit 1."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from pipeline.command import DamagedFile
+
+    if "://" in output:
+        return
+    for path in sorted(Path(output, "_state").rglob("*.parquet")):
+        try:
+            pq.read_metadata(path)
+        except (pa.ArrowException, OSError) as error:
+            raise DamagedFile(path, error, STATE_ADVICE) from None
+
+
 def matched_paths(patterns: Sequence[str]) -> list[str] | None:
     """The files the globs match now, sorted; None if the filesystem cannot list them."""
     from apache_beam.io.filesystems import FileSystems
@@ -179,6 +203,7 @@ def run_batch(
     with RunLock(first.output, first.run_id, wait_seconds=lock_wait_seconds) as lock:
         if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
             clean_stale_temporary(first.output)
+        check_state_files(first.output)
         for index, (patterns, expected) in enumerate(chunks):
             chunk_started = dt.datetime.now(dt.UTC)
             chunk_clock = time.perf_counter()

@@ -102,16 +102,39 @@ def test_reading_commands_on_what_is_not_an_output_are_usage_errors(
     assert "not a newsbeam output" in one_error_line(proc)
 
 
-def test_a_failure_is_one_line_and_its_traceback_only_with_verbose(
-    seeds_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+def _cut_footer(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-20])
+
+
+def test_a_damaged_file_is_named_by_every_command(
+    seeds_run: tuple[Path, subprocess.CompletedProcess], seeds_input: Path, tmp_path: Path
 ) -> None:
     output = tmp_path / "copy"
     shutil.copytree(seeds_run[0], output)
     damaged = sorted((output / "documents").rglob("*.parquet"))[0]
-    damaged.write_bytes(damaged.read_bytes()[:-20])  # footer cut
-    line = one_error_line(run_cli("stats", str(output), ok=(FAILED,)))
+    _cut_footer(damaged)
+    for command in (["stats"], ["report", "--out", str(tmp_path / "r.html")]):
+        line = one_error_line(run_cli(command[0], str(output), *command[1:], ok=(FAILED,)))
+        assert str(damaged) in line and "damaged Parquet file" in line, line
+    compacted = run_cli("compact", str(output), ok=(3,))  # the partition is skipped, and said so
+    assert f"skipped: {damaged}: damaged Parquet file" in compacted.stdout
+    assert damaged.exists()
+
+    state = sorted((output / "_state" / "segments").glob("*.parquet"))[0]
+    _cut_footer(state)
+    before = sorted(p.relative_to(output) for p in output.rglob("*"))
+    line = one_error_line(run_cli("run", "-i", str(seeds_input / "*.txt"), "-o", str(output), ok=(FAILED,)))
+    assert str(state) in line and "restore it from a backup" in line, line
+    assert sorted(p.relative_to(output) for p in output.rglob("*")) == before  # nothing written
+
+
+def test_an_unexpected_failure_is_one_line_and_its_traceback_only_with_verbose(
+    seeds_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+) -> None:
+    unwritable = tmp_path  # a folder where the HTML file should go
+    line = one_error_line(run_cli("report", str(seeds_run[0]), "--out", str(unwritable), ok=(FAILED,)))
     assert "--verbose" in line
-    verbose = run_cli("stats", str(output), "--verbose", ok=(FAILED,))
+    verbose = run_cli("report", str(seeds_run[0]), "--out", str(unwritable), "--verbose", ok=(FAILED,))
     assert "Traceback" in verbose.stderr
 
 

@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
+from pipeline.command import DamagedFile
 from schemas.tables import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, TABLE_DIRS, TABLES
 
 __all__ = [
@@ -112,7 +114,31 @@ def open_table(output_dir: Path, table: str) -> ds.Dataset | None:
     )
 
 
+#: What to do about a damaged data file (`DamagedFile`).
+DATA_ADVICE = "move it out of the output folder (or restore it from a backup) and rerun"
+
+
+def parquet_file(path: Path) -> pq.ParquetFile:
+    """The file's footer, or `DamagedFile` naming it (pyarrow's own error never does)."""
+    try:
+        return pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as error:
+        raise DamagedFile(path, error, DATA_ADVICE) from None
+
+
 def read_table(output_dir: Path, table: str, columns: list[str] | None = None) -> pa.Table | None:
-    """`columns` of `table` as one Arrow table (None if the table does not exist)."""
+    """`columns` of `table` as one Arrow table (None if the table does not exist); a damaged file
+    raises `DamagedFile` naming it."""
     dataset = open_table(output_dir, table)
-    return None if dataset is None else dataset.to_table(columns=columns)
+    if dataset is None:
+        return None
+    try:
+        return dataset.to_table(columns=columns)
+    except (pa.ArrowException, OSError) as error:
+        stored = [c for c in columns or [] if c in TABLES[table].names] or None  # not pub_month
+        for path in sorted(table_path(output_dir, table).rglob("*.parquet")):
+            try:
+                parquet_file(path).read(columns=stored)
+            except (pa.ArrowException, OSError) as damage:
+                raise DamagedFile(path, damage, DATA_ADVICE) from None
+        raise error

@@ -13,9 +13,8 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
-from pipeline.analytics import iter_partitions, local_dir, read_table
+from pipeline.analytics import iter_partitions, local_dir, parquet_file, read_table
 from schemas.tables import NULL_PARTITION, PARTITION_COLUMN
 
 RUNS_DIRNAME = "_runs"
@@ -48,7 +47,7 @@ def table_counts(root: Path) -> dict[str, dict[str, Any]]:
     for partition in iter_partitions(root):
         entry = tables.setdefault(partition.table, {"rows": 0, "files": 0, "bytes": 0, "partitions": []})
         files = partition.files()
-        rows = sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+        rows = sum(parquet_file(f).metadata.num_rows for f in files)
         size = sum(f.stat().st_size for f in files)
         entry["rows"] += rows
         entry["files"] += len(files)
