@@ -9,7 +9,8 @@ anything else exits 1 with the exception's first line; the traceback only with `
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 
 import typer
 from typer._click import exceptions as click  # typer 0.29 vendors click: its exceptions, not click's
@@ -57,12 +58,8 @@ class NewsbeamCommand(TyperCommand):
     """A typer command whose usage errors and failures are one line (see the module docstring)."""
 
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
-        try:
+        with usage_errors_in_one_line(f"newsbeam {ctx.info_name}", _usage_message):
             return super().parse_args(ctx, args)
-        except click.NoArgsIsHelpError:
-            raise
-        except click.UsageError as mistake:
-            raise fail(f"{_usage_message(mistake)} (see `newsbeam {ctx.info_name} --help`)") from None
 
     def invoke(self, ctx: Context):
         from pipeline.logs import quiet_logging
@@ -85,12 +82,20 @@ class NewsbeamGroup(TyperGroup):
     """The `newsbeam` group: an unknown command is one line too."""
 
     def resolve_command(self, ctx: Context, args: list[str]):
-        try:
+        with usage_errors_in_one_line("newsbeam", click.UsageError.format_message):
             return super().resolve_command(ctx, args)
-        except click.NoArgsIsHelpError:
-            raise
-        except click.UsageError as mistake:
-            raise fail(f"{mistake.format_message()} (see `newsbeam --help`)") from None
+
+
+@contextlib.contextmanager
+def usage_errors_in_one_line(command: str, describe: Callable[[click.UsageError], str]) -> Iterator[None]:
+    """click's usage errors as `error: <describe(error)> (see `<command> --help`)`, exit 2 (help
+    asked for by giving no arguments stays help)."""
+    try:
+        yield
+    except click.NoArgsIsHelpError:
+        raise
+    except click.UsageError as mistake:
+        raise fail(f"{describe(mistake)} (see `{command} --help`)") from None
 
 
 def _usage_message(mistake: click.UsageError) -> str:
