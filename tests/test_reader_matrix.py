@@ -1,12 +1,14 @@
-"""Engine x table x partition case: every public table reads in DuckDB, Polars, pandas and pyarrow
-with the calls the README gives, with the same row count, the same NULL count and a string
+"""Engine x table x partition case: every public table reads in DuckDB, Polars, pandas, pyarrow and
+Spark with the calls the README gives, with the same row count, the same NULL count and a string
 `pub_month`, whether the output holds only the NULL partition, only dated partitions, both, or no
 rows at all (every table exists after every run: `part-empty.parquet`)."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -107,16 +109,57 @@ def pyarrow_read(out: Path, table: str) -> tuple[int, int | None, str | None]:
     return read.num_rows, column.null_count, "VARCHAR" if column.type == pa.string() else str(column.type)
 
 
+@pytest.fixture(scope="module")
+def spark() -> Iterator[object]:
+    """A local Spark session (PyPI's pyspark on the installed Java), for the module."""
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("newsbeam-reader-matrix")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def spark_read(out: Path, table: str, spark: object) -> tuple[int, int | None, str | None]:
+    """The README's call: `spark.read.parquet(dir)`, then `pub_month` cast to string (Spark types a
+    NULL-only partition column as `void`, with or without partition type inference)."""
+    from pyspark.sql import functions as F  # Spark's own convention
+
+    frame = spark.read.parquet(str(out / TABLE_DIRS[table]))
+    if table not in PARTITIONED_TABLES:
+        return frame.count(), None, None
+    frame = frame.withColumn(PARTITION_COLUMN, F.col(PARTITION_COLUMN).cast("string"))
+    column = F.col(PARTITION_COLUMN)
+    rows, nulls = frame.select(F.count(F.lit(1)), F.sum(column.isNull().cast("int"))).first()
+    kind = dict(frame.dtypes)[PARTITION_COLUMN]
+    return rows, nulls or 0, "VARCHAR" if kind == "string" else kind
+
+
+ENGINES = {"duckdb": duckdb_read, "polars": polars_read, "pandas": pandas_read, "pyarrow": pyarrow_read}
+
+
 @pytest.mark.parametrize("case", ["null_only", "dated_only", "both", "empty"])
-@pytest.mark.parametrize("engine", [duckdb_read, polars_read, pandas_read, pyarrow_read])
+@pytest.mark.parametrize("engine", [*ENGINES, "spark"])
 def test_every_table_reads_the_same_in_every_engine_and_case(
-    cases: dict[str, Path], case: str, engine: object
+    cases: dict[str, Path], case: str, engine: str, request: pytest.FixtureRequest
 ) -> None:
+    if engine == "spark":
+        read = functools.partial(spark_read, spark=request.getfixturevalue("spark"))
+    else:
+        read = ENGINES[engine]
     out = cases[case]
     for table in PUBLIC_TABLES:
         assert _files(out, table), f"{case}: {table} does not exist"
         rows, nulls = expected(out, table)
-        got_rows, got_nulls, kind = engine(out, table)
+        got_rows, got_nulls, kind = read(out, table)
         assert (got_rows, got_nulls) == (rows, nulls), (case, table)
         if table in PARTITIONED_TABLES:
             assert kind == "VARCHAR", (case, table, kind)
