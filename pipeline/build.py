@@ -143,7 +143,7 @@ def enrich_and_write(
 
     `windowing` (streaming): the windows that entity resolution's cross-window state answers into.
     """
-    if config.progress and config.progress_dir:
+    if config.progress_dir:  # set by the runner when the run shows progress (`progress`) locally
         assembled = assembled | "Progress" >> beam.ParDo(CountProgress(config.progress_dir))
     enriched = assembled | "Enrich" >> EnrichDocuments(
         config.spacy_models, functools.partial(_document_rows, config=config)

@@ -11,7 +11,14 @@ from typing import Annotated
 
 import typer
 
-from pipeline.command import NewsbeamCommand, NewsbeamGroup, UserError, check_beam_args
+from pipeline.command import (
+    EXIT_FAILED,
+    EXIT_USAGE,
+    NewsbeamCommand,
+    NewsbeamGroup,
+    UserError,
+    check_beam_args,
+)
 
 app = typer.Typer(
     cls=NewsbeamGroup,
@@ -24,10 +31,8 @@ app = typer.Typer(
 )
 
 EXIT_OK = 0  # the run finished and every input became a document (or was already ingested)
-EXIT_FAILED = 1  # the run failed: nothing of it was committed (see Guarantees in the README)
 EXIT_REJECTED = 3  # the run finished, some inputs were rejected: see DIR/rejected/
-EXIT_USAGE = 2  # a usage error: bad option, or a runner whose set-up is missing
-EXIT_LOCKED = 75  # another run holds DIR/_lock (EX_TEMPFAIL: try again later)
+# EXIT_FAILED (1), EXIT_USAGE (2), EXIT_LOCKED (75): pipeline.command, where failures become exits
 
 
 class DedupDecision(StrEnum):
@@ -161,8 +166,6 @@ def run(
     quiet_logging(verbose)
     jsonl_fields = _input_options(path_date_pattern, jsonl_field)
     beam_args = check_beam_args(ctx.args)
-    from pipeline.flink import FlinkSetupMissing
-    from pipeline.lock import LockBusy
     from pipeline.paths import check_output_path, input_patterns, unmatched_inputs
     from pipeline.runner import run_batch
 
@@ -176,30 +179,23 @@ def run(
     if missing and len(missing) == len(patterns):
         typer.echo(f"nothing to ingest: no --input matches a file ({', '.join(map(repr, missing))})")
         return
-    try:
-        summary = run_batch(
-            inputs=patterns,
-            output=output,
-            beam_args=beam_args,
-            spacy_models=spacy_model,
-            max_document_bytes=max_document_bytes,
-            max_segment_chars=max_segment_chars,
-            min_dedup_words=min_dedup_words,
-            shards=shards,
-            lock_wait_seconds=wait_lock,
-            progress=progress,
-            chunk_files=chunk_files,
-            index_horizon_days=index_horizon_days,
-            path_date_patterns=path_date_pattern,
-            jsonl_fields=jsonl_fields,
-            dedup_decision=dedup_decision.value,
-        )
-    except LockBusy as busy:
-        typer.echo(f"error: output is locked by another run: {busy}", err=True)
-        raise typer.Exit(EXIT_LOCKED) from None
-    except FlinkSetupMissing as missing:
-        typer.echo(f"error: {missing}", err=True)
-        raise typer.Exit(EXIT_USAGE) from None
+    summary = run_batch(  # LockBusy (exit 75), FlinkSetupMissing (exit 2): pipeline.command
+        inputs=patterns,
+        output=output,
+        beam_args=beam_args,
+        spacy_models=spacy_model,
+        max_document_bytes=max_document_bytes,
+        max_segment_chars=max_segment_chars,
+        min_dedup_words=min_dedup_words,
+        shards=shards,
+        lock_wait_seconds=wait_lock,
+        progress=progress,
+        chunk_files=chunk_files,
+        index_horizon_days=index_horizon_days,
+        path_date_patterns=path_date_pattern,
+        jsonl_fields=jsonl_fields,
+        dedup_decision=dedup_decision.value,
+    )
     if json_summary:
         typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
     else:
@@ -251,7 +247,6 @@ def watch(
     from pipeline.logs import quiet_logging
 
     quiet_logging(verbose)
-    from pipeline.lock import LockBusy
     from pipeline.stream import StreamConfig, run_watch
 
     jsonl_fields = _input_options(path_date_pattern, jsonl_field)
@@ -265,9 +260,6 @@ def watch(
         summary = run_watch(
             patterns, output, stream, beam_args, spacy_model, stop_after, path_date_pattern, jsonl_fields
         )
-    except LockBusy as busy:
-        typer.echo(f"error: output is locked by another run: {busy}", err=True)
-        raise typer.Exit(EXIT_LOCKED) from None
     except RuntimeError as failure:
         typer.echo(f"error: {failure}", err=True)
         raise typer.Exit(EXIT_FAILED) from None
@@ -312,14 +304,9 @@ def compact(
     """Rewrite every partition into one file (same rows), taking the output lock. Exit 3 if some
     partition had to be skipped, 75 if another run holds the lock."""
     from pipeline.analytics.compact import compact as compact_dataset
-    from pipeline.lock import LockBusy
     from pipeline.paths import existing_output
 
-    try:
-        result = compact_dataset(existing_output(output), lock_wait_seconds=wait_lock)
-    except LockBusy as busy:
-        typer.echo(f"error: output is locked by another run: {busy}", err=True)
-        raise typer.Exit(EXIT_LOCKED) from None
+    result = compact_dataset(existing_output(output), lock_wait_seconds=wait_lock)  # LockBusy: exit 75
     typer.echo(json.dumps(result.to_json(), indent=2, default=str) if json_output else result.render())
     if result.skipped:
         raise typer.Exit(EXIT_REJECTED)

@@ -17,8 +17,9 @@ from typer._click import exceptions as click  # typer 0.29 vendors click: its ex
 from typer._click.core import Context
 from typer.core import TyperCommand, TyperGroup
 
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+EXIT_FAILED = 1  # the run failed: nothing of it was committed (see Guarantees in the README)
+EXIT_USAGE = 2  # a usage error: bad option, or a runner whose set-up is missing
+EXIT_LOCKED = 75  # another run holds DIR/_lock (EX_TEMPFAIL: try again later)
 
 #: Longest error line printed (a library's message can be a page long).
 MAX_MESSAGE = 500
@@ -38,7 +39,6 @@ class DamagedFile(UserError):
 
     def __init__(self, path: object, error: BaseException, advice: str) -> None:
         super().__init__(f"{path}: damaged Parquet file ({one_line(error)}); {advice}", EXIT_FAILED)
-        self.path = path
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:

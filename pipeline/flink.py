@@ -14,13 +14,15 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from pipeline.command import UserError
+
 #: The Flink minor version and Beam version of the job server `deploy/flink/setup.sh` builds.
 FLINK_VERSION = "1.19"
 JOB_SERVER_BEAM_VERSION = "2.62.0"
 
 
-class FlinkSetupMissing(RuntimeError):
-    """FlinkRunner was asked for but no job server jar is available locally."""
+class FlinkSetupMissing(UserError):
+    """FlinkRunner was asked for but no job server jar is available locally (a usage error, exit 2)."""
 
 
 def job_server_jar_name(beam_version: str) -> str:

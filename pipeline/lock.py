@@ -21,11 +21,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.command import EXIT_LOCKED, UserError
+
 LOCK_NAME = "_lock"
 
 
-class LockBusy(RuntimeError):
-    """Another live run holds the lock."""
+class LockBusy(UserError):
+    """Another live run holds the lock: `error: output is locked by another run: ...`, exit 75."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(f"output is locked by another run: {detail}", EXIT_LOCKED)
 
 
 @dataclass

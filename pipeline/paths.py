@@ -14,8 +14,6 @@ from pathlib import Path
 from pipeline.command import UserError
 from transforms.records import FOLDER_FILES
 
-_WILDCARDS = frozenset("*?[")
-
 
 def _is_local(path: str) -> bool:
     return "://" not in path

@@ -117,18 +117,12 @@ STATE_ADVICE = (
 def check_state_files(output: str) -> None:
     """Every `DIR/_state` file's footer, before a run reads them in its workers (where a damaged one
     would end the run in a long traceback that never names it): `DamagedFile` naming it, exit 1."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from pipeline.command import DamagedFile
+    from pipeline.analytics import parquet_file
 
     if "://" in output:
         return
     for path in sorted(Path(output, "_state").rglob("*.parquet")):
-        try:
-            pq.read_metadata(path)
-        except (pa.ArrowException, OSError) as error:
-            raise DamagedFile(path, error, STATE_ADVICE) from None
+        parquet_file(path, STATE_ADVICE)
 
 
 def matched_paths(patterns: Sequence[str]) -> list[str] | None:

@@ -298,17 +298,25 @@ def special_file(path: str) -> str | None:
     return next((name for test, name in kinds.items() if test(mode)), "not a regular file")
 
 
-def unlisted_matches(pattern: str) -> list[str]:
-    """Local entries that match `pattern` but that Beam's match drops without a word: directories
-    and dangling symlinks (Beam lists files only, and skips those it cannot stat). They become
-    `not_a_regular_file` rejections, so every match is accounted for."""
-    if "://" in pattern:
-        return []
-    folder = pattern.endswith("/" + FOLDER_FILES)  # a folder given as input: its subfolders are not inputs
-    found = glob.glob(pattern, recursive=True)
-    dangling = [path for path in found if os.path.islink(path) and not os.path.exists(path)]
-    directories = [] if folder else [path for path in found if os.path.isdir(path)]
-    return sorted({*dangling, *directories})
+#: What Beam's match drops without a word: it lists files only, and skips those it cannot stat.
+UNLISTED_KINDS = ("a directory", "a dangling symlink")
+
+
+def unlisted_matches(patterns: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, kind) of the local entries that match `patterns` but that Beam's match drops
+    (`UNLISTED_KINDS`, as `special_file` names them), each once. They become `not_a_regular_file`
+    rejections, so every match is accounted for. A folder given as input: its subfolders are not
+    inputs."""
+    found: dict[str, str] = {}
+    for pattern in patterns:
+        if "://" in pattern:
+            continue
+        folder = pattern.endswith("/" + FOLDER_FILES)
+        for path in glob.glob(pattern, recursive=True):
+            kind = special_file(path)
+            if kind in UNLISTED_KINDS and not (folder and kind == "a directory"):
+                found[path] = kind
+    return sorted(found.items())
 
 
 def read_bounded(readable: fileio.ReadableFile, path: str, limit: int) -> bytes:
@@ -438,14 +446,13 @@ class ParseFiles(beam.PTransform):
 
 
 class _RejectUnlisted(beam.DoFn):
-    """A pattern's directories and dangling symlinks (`unlisted_matches`) as rejections, counted as
-    files and records read like any other match."""
+    """The patterns' directories and dangling symlinks (`unlisted_matches`) as rejections, counted
+    as files and records read like any other match."""
 
-    def process(self, pattern: str) -> Iterator[Rejected]:
-        for path in unlisted_matches(pattern):
+    def process(self, patterns: tuple[str, ...]) -> Iterator[Rejected]:
+        for path, kind in unlisted_matches(patterns):
             for name in ("files_read", "records_read", "rejected", "rejected_not_a_regular_file"):
                 Metrics.counter("newsbeam", name).inc()
-            kind = "a directory" if os.path.isdir(path) else "a dangling symlink"
             yield Rejected(path, "not_a_regular_file", f"{path} is {kind}", None)
 
 
@@ -472,12 +479,10 @@ class ReadDocuments(beam.PTransform):
             | "OnePerPath" >> beam.MapTuple(lambda _, copies: next(iter(copies)))  # also spreads reads
             | "ParseFiles" >> ParseFiles(self._config)
         )
-        unlisted = (
-            patterns
+        unlisted = (  # all patterns in one element: an entry matched by two globs is rejected once
+            pbegin
+            | "AllPatterns" >> beam.Create([tuple(self._patterns)])
             | "Unlisted" >> beam.ParDo(_RejectUnlisted())
-            | "KeyUnlisted" >> beam.Map(lambda rejected: (rejected.source, rejected))
-            | "GroupUnlisted" >> beam.GroupByKey()  # an entry matched by two globs is rejected once
-            | "OneUnlisted" >> beam.MapTuple(lambda _, copies: next(iter(copies)))
         )
         rejected = (parsed[REJECTED_TAG], unlisted) | "AllRejected" >> beam.Flatten()
         return ReadOutputs(parsed.documents, rejected)

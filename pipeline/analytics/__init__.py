@@ -118,12 +118,13 @@ def open_table(output_dir: Path, table: str) -> ds.Dataset | None:
 DATA_ADVICE = "move it out of the output folder (or restore it from a backup) and rerun"
 
 
-def parquet_file(path: Path) -> pq.ParquetFile:
-    """The file's footer, or `DamagedFile` naming it (pyarrow's own error never does)."""
+def parquet_file(path: Path, advice: str = DATA_ADVICE) -> pq.ParquetFile:
+    """The file's footer, or `DamagedFile` naming it with `advice` (pyarrow's own error never
+    names the file)."""
     try:
         return pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as error:
-        raise DamagedFile(path, error, DATA_ADVICE) from None
+        raise DamagedFile(path, error, advice) from None
 
 
 def read_table(output_dir: Path, table: str, columns: list[str] | None = None) -> pa.Table | None:

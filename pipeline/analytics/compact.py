@@ -36,8 +36,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.analytics import Partition, iter_partitions, local_dir
-from pipeline.command import one_line
+from pipeline.analytics import Partition, iter_partitions, local_dir, parquet_file
+from pipeline.command import DamagedFile
 from pipeline.lock import RunLock
 from schemas.tables import PRIMARY_KEYS, TABLES
 from transforms.write import DICTIONARY_COLUMNS, EMPTY_FILENAME, TEMP_DIRNAME, file_digest
@@ -191,12 +191,11 @@ def compact_partition(partition: Partition, output_dir: Path, temp_root: Path) -
     before = len(files)
     if [f.name for f in files] == [EMPTY_FILENAME]:  # an empty table's placeholder: nothing to merge
         return PartitionResult(partition.label, before, 1, 0, "unchanged")
-    for path in files:  # a damaged file: the partition is left as it is, and said so (exit 3)
-        try:
-            pq.read_metadata(path)
-        except (pa.ArrowException, OSError) as error:
-            detail = f"{path}: damaged Parquet file ({one_line(error)}); move it away or restore it"
-            return PartitionResult(partition.label, before, len(files), 0, "skipped", detail)
+    try:  # a damaged file: the partition is left as it is, and said so (exit 3)
+        for path in files:
+            parquet_file(path)
+    except DamagedFile as damaged:
+        return PartitionResult(partition.label, before, len(files), 0, "skipped", str(damaged))
     # Leftovers of an interrupted compaction: files a compacted file says it replaced.
     replaced = {name for f in files for name in _replaced_names(f)}
     leftovers = [f for f in files if f.name in replaced]

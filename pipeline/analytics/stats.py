@@ -28,7 +28,7 @@ def _rate(part: int, whole: int) -> float | None:
 
 def _month(value: str | None) -> str | None:
     """A publication month, None for undated (the NULL partition): JSON null, never a label."""
-    return None if value in (None, NULL_PARTITION, UNDATED) else str(value)
+    return None if value in (None, NULL_PARTITION) else str(value)
 
 
 def _month_key(month: str | None) -> tuple[bool, str]:
