@@ -45,3 +45,18 @@ def test_fast_path_never_contradicts_lingua_on_real_news() -> None:
 )
 def test_detect_defers_to_lingua_when_the_fast_path_is_unsure(text: str, expected: str) -> None:
     assert detect(text) == expected
+
+
+def test_a_document_of_copies_still_gets_its_language() -> None:
+    """A reprint whose sentences are all duplicates is not enriched, but its language is known."""
+    from transforms.assemble import AssembledDocument
+    from transforms.language import with_languages
+    from transforms.records import DedupVerdict
+
+    path = sorted(SEEDS.glob("*.txt"))[0]
+    doc = parse_document(str(path), path.read_bytes())
+    segments = tuple(segment_document(doc))
+    copies = tuple(DedupVerdict(s.segment_id, True, "exact", "elsewhere", 1.0) for s in segments)
+    item = with_languages(AssembledDocument(doc, segments, copies))
+    assert item.language == "fr"
+    assert set(item.languages) == {"fr"}

@@ -50,11 +50,17 @@ def detect(text: str) -> str | None:
     return quick_language(text) or detect_language(text)
 
 
+#: How much of a document's text decides its language when no original sentence does.
+FALLBACK_CHARS = 2000
+
+
 def with_languages(item: AssembledDocument) -> AssembledDocument:
     """The document with `languages` (one per segment) and `language` (majority) filled in.
 
     A segment too short to be recognised takes the document's language, and so does a duplicate
     (it is not enriched: its canonical copy is), which saves lingua a third of its work on wire copy.
+    A document with no original sentence long enough to tell is detected on its copied text, so a
+    reprint is not of unknown language.
     """
     detected = [
         None if verdict.is_duplicate else detect(segment.text)
@@ -64,5 +70,8 @@ def with_languages(item: AssembledDocument) -> AssembledDocument:
         (lang, segment.end_char - segment.start_char)
         for lang, segment in zip(detected, item.segments, strict=True)
     )
+    if language is None and item.segments:
+        # Every readable sentence was a copy (wire reprints): the copies still say the language.
+        language = detect(" ".join(segment.text for segment in item.segments)[:FALLBACK_CHARS])
     languages = tuple(lang or language for lang in detected)
     return dataclasses.replace(item, languages=languages, language=language)
