@@ -201,3 +201,40 @@ def test_build_clusters_is_order_free() -> None:
     assert one == two
     assert one.key_to_entity["fayez al saraj"] == one.key_to_entity["fayez al seraj"]
     assert one.key_to_entity["quebec#city"] != one.key_to_entity["quebec#region"]
+
+
+def _place_of(name: str, countries: dict[str, int] | None = None, sense: str | None = None):
+    """The geo of a one-name LOC cluster, as `build_clusters` computes it."""
+    from transforms.entities.cluster import FormStats, NameStats, _geo
+    from transforms.entities.names import name_key
+
+    key = name_key(name)
+    form = FormStats(mentions=3, labels={"LOC": 3.0}, surfaces={name: 3}, full_forms={name: 3})
+    form.countries.update(countries or {})
+    return _geo(NameStats({key: form}), [key], name, sense)
+
+
+@pytest.mark.parametrize(
+    ("name", "countries"),
+    [("US", None), ("RDC", None), ("RER", None), ("Ça", None), ("UE", None), ("Gao", {"ML": 2}),
+     ("Sud", None), ("Nord", {"FR": 1}), ("Ain", None), ("Tyr", {"LB": 1})],
+)  # fmt: skip
+def test_acronyms_short_words_and_directions_are_not_placed(name: str, countries: dict | None) -> None:
+    """Short names are placed only without doubt: Gao is in Mali and in Burkina Faso, "Sud" is a
+    Haitian region and a direction, "Ain" matched "El Ain" (Tunisia) through its skeleton."""
+    assert _place_of(name, countries) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "country"), [("Lyon", "FR"), ("Iran", "IR"), ("Oman", "OM"), ("Cuba", "CU"), ("Ohio", "US")]
+)
+def test_four_letter_places_are_still_placed(name: str, country: str) -> None:
+    geo = _place_of(name)
+    assert geo is not None and geo.country_code == country
+
+
+def test_a_country_read_as_a_town_is_still_the_country() -> None:
+    """ "à Mali" (a town's preposition) took Mary, Turkmenistan, whose alternate name is Mali."""
+    geo = _place_of("Mali", sense="city")
+    assert geo is not None and geo.country_code == "ML"
+    assert _place_of("Québec", sense="city").country_code == "CA"  # the sense still picks the town

@@ -25,7 +25,15 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import OSA
 from spacy.lang.fr.stop_words import STOP_WORDS
 
-from transforms.entities.gazetteer import Place, lookup_candidates, lookup_place, unambiguous_country
+from transforms.entities.gazetteer import (
+    NOT_A_PLACE_ALONE,
+    Place,
+    is_short_name,
+    lookup_candidates,
+    lookup_place,
+    short_name_place,
+    unambiguous_country,
+)
 from transforms.entities.names import (
     SKELETON_DROP,
     consonants,
@@ -858,15 +866,25 @@ def _to_geo(place: Place) -> Geo:
 
 def _geo(stats: NameStats, keys: list[str], canonical: str, sense: str | None = None) -> Geo | None:
     """Place of a LOC cluster: candidate in the mentions' dominant document country, else the best
-    ranked (`gazetteer._rank`); a cluster read in one sense ("à Québec") only takes places of it."""
+    ranked (`gazetteer._rank`); a cluster read in one sense ("à Québec") only takes places of it.
+    Short names and acronyms are placed only without doubt (`gazetteer.short_name_place`), and a
+    direction ("le Sud") never."""
     countries: Counter = Counter()
     for key in keys:
         countries.update(stats.forms[key].countries)
     others = sorted({s for k in keys for s in stats.forms[k].full_forms} - {canonical})
     names = [canonical, *others]
     for name in names:
+        if name_key(name) in NOT_A_PLACE_ALONE:
+            continue
+        if is_short_name(name):
+            place = short_name_place(name)
+            if place is not None:
+                return _to_geo(place)
+            continue
         candidates = lookup_candidates(name)
-        if sense:
+        if sense and not (candidates and candidates[0].kind in ("country", "continent")):
+            # "à Mali" is still the country; the sense only tells a town from its region (Québec)
             candidates = tuple(p for p in candidates if (p.kind == "city") == (sense == "city"))
         if not candidates:
             continue

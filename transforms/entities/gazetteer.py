@@ -232,6 +232,36 @@ def lookup_candidates(name: str) -> tuple[Place, ...]:
     return index.get(key) or index.get("~" + " ".join(match_tokens(key)), ())
 
 
+#: Folded words that name a direction or a part of any country, never a place on their own ("le Sud",
+#: "le Nord"): GeoNames has regions called "Sud" (Haiti) and "Nord" (Haiti, Burkina Faso).
+NOT_A_PLACE_ALONE = frozenset({"nord", "sud", "est", "ouest", "centre", "midi", "nord est", "nord ouest",
+                               "sud est", "sud ouest"})  # fmt: skip
+#: A short name or acronym is placed only on a city at least this big (or a country, continent).
+SHORT_NAME_POPULATION = 100_000
+
+
+def is_short_name(name: str) -> bool:
+    """Acronyms and names under four letters: too often a word, a code or an abbreviation ("US",
+    "RDC", "RER", "Ça") to be matched loosely."""
+    from transforms.entities.names import is_acronym
+
+    letters = [c for c in name if c.isalpha()]
+    return len(letters) < 4 or is_acronym(name)
+
+
+def short_name_place(name: str) -> Place | None:
+    """The place of a short name, only when the gazetteer leaves no doubt: exact-name candidates
+    (no transliteration skeleton), all in one country, the best a country, a continent or a city of
+    SHORT_NAME_POPULATION or more. "Gao" (Mali and Burkina Faso) or "Sud" (a Haitian region) are
+    not placed; "Lyon" is not short."""
+    candidates = _index().get(name_key(name), ())
+    if not candidates or len({p.country_code for p in candidates}) != 1:
+        return None
+    best = candidates[0]
+    big = best.kind in ("country", "continent") or best.population >= SHORT_NAME_POPULATION
+    return best if big else None
+
+
 def lookup_place(name: str, prefer_country: str | None = None) -> Place | None:
     """Best place for a name: in ``prefer_country`` when one candidate is there, else most populous.
 
