@@ -30,12 +30,18 @@ def format_eta(seconds: float) -> str:
 
 
 def progress_line(done: int, expected: int | None, elapsed: float) -> str:
-    """`1,234/10,000 documents  85.2 docs/s  ETA 1m43s` (no total or ETA when the total is unknown)."""
+    """`1,234/10,000 documents  85.2 docs/s  ETA 1m43s` (no total or ETA when the total is unknown).
+
+    The total is the number of input files; a JSON Lines file holds many documents, so once the
+    count passes it the line stops pretending to a total: `12,400 documents (from 216 files)`.
+    """
     rate = done / elapsed if elapsed > 0 else 0.0
-    total = f"/{expected:,}" if expected else ""
+    total = f"/{expected:,}" if expected and done <= expected else ""
     eta = ""
     if expected and rate > 0 and done < expected:
         eta = f"  ETA {format_eta((expected - done) / rate)}"
+    if expected and done > expected:
+        eta = f"  (from {expected:,} files)"
     return f"[newsbeam] {done:,}{total} documents  {rate:.1f} docs/s{eta}"
 
 
