@@ -65,6 +65,22 @@ def seeds_run(
     return output, proc
 
 
+@pytest.fixture(scope="session")
+def newsroom_run(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, int], subprocess.CompletedProcess]:
+    """One real `newsbeam run` on a newsroom inbox of a few hundred real documents (tests/newsroom.py):
+    216 files, so the DirectRunner runs two worker processes. Output, what the inbox holds, the run."""
+    from tests.newsroom import build_newsroom, input_patterns
+
+    inbox = tmp_path_factory.mktemp("newsroom") / "in"
+    counts = build_newsroom(inbox)
+    output = inbox.parent / "out"
+    inputs = [arg for pattern in input_patterns(inbox) for arg in ("--input", pattern)]
+    proc = run_cli("run", *inputs, "--output", str(output), ok=(3,))
+    return output, counts, proc
+
+
 def table_sql(output: Path, table: str) -> str:
     """DuckDB source of one hive-partitioned table of an output folder."""
     return f"read_parquet('{output}/{table}/**/*.parquet', hive_partitioning=true)"

@@ -20,7 +20,7 @@ import pytest
 
 from pipeline.analytics import iter_partitions, open_table
 from pipeline.analytics.compact import COMPACTED_FROM_KEY, compact, file_digest
-from pipeline.analytics.report import CHART_IDS, write_report
+from pipeline.analytics.report import CHART_IDS, TABLE_IDS, write_report
 from pipeline.analytics.stats import collect_stats, render_stats
 from pipeline.lock import LockBusy, RunLock
 from schemas.tables import NULL_PARTITION, PARTITION_COLUMN, PRIMARY_KEYS, TABLE_DIRS, TABLES
@@ -132,20 +132,84 @@ def report_html(out_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 
 def test_report_is_self_contained(report_html: Path) -> None:
     page = report_html.read_text(encoding="utf-8")
-    for div_id in CHART_IDS:
-        assert f'id="{div_id}"' in page
+    for element_id in (*CHART_IDS, *TABLE_IDS):
+        assert f'id="{element_id}"' in page
     assert not re.search(r"<script[^>]+src=", page), "every script must be inline"
     assert not re.search(r"""<link[^>]+href=["']https?:""", page), "no external stylesheet"
     assert "Plotly.newPlot" in page and len(page) > 1_000_000  # plotly.js is embedded
+    assert "None" not in re.sub(r"<script.*?</script>", "", page, flags=re.S)
 
 
-def test_places_chart_needs_no_basemap(out_dir: Path) -> None:
-    """Geo subplots fetch their topojson basemap from a CDN when viewed: the map uses plain axes."""
-    from pipeline.analytics.report import places_chart
+def test_map_draws_country_outlines_without_network(out_dir: Path) -> None:
+    """Geo subplots fetch their topojson basemap from a CDN when viewed: the map is plain axes with
+    the countries drawn as filled outlines from the installed countryinfo data."""
+    from pipeline.analytics.placemap import places_chart
 
     figure = places_chart(out_dir).to_plotly_json()
-    assert [trace["type"] for trace in figure["data"]] == ["scatter"]
-    assert len(figure["data"][0]["x"]) > 0 and "geo" not in figure["layout"]
+    outlines, points = figure["data"]
+    assert outlines["fill"] == "toself" and sum(v is None for v in outlines["x"]) > 150  # countries
+    assert len(points["x"]) > 0 and "geo" not in figure["layout"]
+    assert max(points["marker"]["size"]) <= 30  # no bubble covers a region
+
+
+def test_undated_documents_sit_beside_the_time_axis(out_dir: Path) -> None:
+    """The time axis is a date axis of every calendar month; undated documents are their own panel,
+    and the duplicate line breaks over months without documents instead of running across them."""
+    from pipeline.analytics.report import documents_chart, month_range
+
+    stats = collect_stats(out_dir)
+    figure = documents_chart(stats).to_plotly_json()
+    bars, line, undated = figure["data"]
+    assert figure["layout"]["xaxis"]["type"] == "date" and bars["xaxis"] == "x"
+    assert undated["x"] == ["undated"] and undated["xaxis"] == "x2"
+    per_month = {m["month"]: m["documents"] for m in stats["dates"]["documents_per_month"]}
+    assert undated["y"] == [per_month[None]]
+    months = sorted(m for m in per_month if m)
+    assert len(bars["x"]) == len(month_range(months[0], months[-1])) > len(months)  # the seeds' gaps
+    assert None in line["y"]
+    assert month_range("2019-11", "2020-02") == ["2019-11", "2019-12", "2020-01", "2020-02"]
+
+
+def test_labels_never_overlap_each_other_or_a_marker() -> None:
+    from pipeline.analytics.placemap import label_box, place_labels
+
+    spread = [(100.0 * i, 100.0, 5.0, "Tripoli") for i in range(1, 6)]
+    assert all(place_labels(spread, 800, 300))  # room for every label
+    crowd = [(300.0 + i, 150.0 + i, 4.0, f"Ville {i}") for i in range(12)]  # a dozen places in 12 px
+    points = spread + crowd
+    positions = place_labels(points, 800, 300)
+    boxes = [label_box(x, y, r, t, p) for (x, y, r, t), p in zip(points, positions, strict=True) if p]
+    assert len(boxes) < len(points)  # some of the crowd go unlabelled (hover still names them)
+    for i, a in enumerate(boxes):
+        assert a[0] >= 0 and a[1] >= 0 and a[2] <= 800 and a[3] <= 300
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+def test_breakdowns_of_a_newsroom_output(newsroom_run: tuple[Path, dict, object]) -> None:
+    """Per source (date folders are not sources), languages, copies, rejections, aliases."""
+    from pipeline.analytics.breakdowns import (
+        entities_with_aliases,
+        language_stats,
+        rejection_details,
+        source_stats,
+        top_copied,
+    )
+
+    output, counts, _ = newsroom_run
+    sources = {s["origin"].rsplit("/", 1)[-1]: s for s in source_stats(output, top=50)}
+    assert sources["agences"]["documents"] == counts["agences"]  # not one source per day folder
+    assert sources["wikinews"]["documents"] == counts["wikinews"]
+    assert sources["actu-exemple.fr"]["documents"] + sources["www.journal-exemple.net"]["documents"] == 40
+    languages = {row["language"]: row["documents"] for row in language_stats(output)}
+    assert languages.get("en") == counts["english"] and None not in languages  # reprints have one too
+    copied = top_copied(output, top=5)
+    assert copied and all(c["copied_by"] >= 2 for c in copied)  # a wikinews article, reprint and scrape
+    assert {r["reason"]: r["inputs"] for r in rejection_details(output)} == {
+        "empty": 1, "invalid_utf8": 1, "unsupported_extension": 1, "invalid_json": 1,
+    }  # fmt: skip
+    haftar = next(e for e in entities_with_aliases(output, top=50) if e["canonical"] == "Khalifa Haftar")
+    assert {"Haftar", "Kahlifa Haftar", "Khaftar"} <= set(haftar["aliases"])
 
 
 def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
@@ -159,10 +223,16 @@ def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed: run .ci/install-chromium.sh")
-def test_report_renders_every_chart_in_headless_chromium(report_html: Path, tmp_path: Path) -> None:
+def test_report_of_a_few_hundred_documents_renders_in_headless_chromium(
+    newsroom_run: tuple[Path, dict, object], tmp_path: Path
+) -> None:
+    """The newsroom output (a few hundred real documents): every chart draws, every table is filled,
+    and the screenshot is not blank. The screenshot is kept beside the test's files (README shows it)."""
     from PIL import Image
 
-    url = report_html.resolve().as_uri()
+    output, _, _ = newsroom_run
+    report = write_report(output, tmp_path / "report.html")
+    url = report.resolve().as_uri()
     dom = _chromium("--dump-dom", url, profile=tmp_path / "profile-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     sections = dom.stdout.split('<section class="chart">')[1:]
@@ -171,11 +241,14 @@ def test_report_renders_every_chart_in_headless_chromium(report_html: Path, tmp_
         assert f'id="{div_id}"' in section
         assert 'class="main-svg"' in section, f"{div_id} did not render"
         assert "<path" in section or "<rect" in section  # drawn marks, not just an empty frame
+    for table_id in TABLE_IDS:
+        table = dom.stdout.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+        assert table.count("<tr>") >= 3, table_id
     png = tmp_path / "report.png"
-    shot = _chromium(f"--screenshot={png}", "--window-size=1400,2400", url, profile=tmp_path / "profile-png")
+    shot = _chromium(f"--screenshot={png}", "--window-size=1300,4800", url, profile=tmp_path / "profile-png")
     assert shot.returncode == 0 and png.is_file(), shot.stderr[-2000:]
     with Image.open(png) as image:
-        assert image.size == (1400, 2400)
+        assert image.size == (1300, 4800)
         colors = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
         assert len(colors) > 50, "screenshot looks blank"
         white = max(count for count, _ in colors)

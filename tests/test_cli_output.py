@@ -4,13 +4,12 @@ workers (kept in `DIR/_runs/<run_id>.log`), and a progress count that never repe
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from pipeline.progress import ProgressPrinter, documents_done
-from tests.conftest import SEEDS, last_manifest, run_cli
+from pipeline.progress import ProgressPrinter, documents_done, progress_line
+from tests.conftest import last_manifest
 
 
 def test_progress_sums_the_workers_and_never_goes_back(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -27,21 +26,27 @@ def test_progress_sums_the_workers_and_never_goes_back(tmp_path: Path, capsys: p
 
 
 @pytest.mark.slow
-def test_a_multi_process_run_shows_only_our_lines(tmp_path: Path) -> None:
-    """250 files: the DirectRunner's two worker processes (multi-process from 200 files)."""
-    inbox = tmp_path / "in"
-    inbox.mkdir()
-    for copy in range(50):
-        for seed in sorted(SEEDS.glob("*.txt")):
-            shutil.copy(seed, inbox / f"{copy:02d}-{seed.name}")
-    output = tmp_path / "out"
-    proc = run_cli("run", "-i", str(inbox), "-o", str(output))
+def test_a_multi_process_run_shows_only_our_lines(newsroom_run: tuple[Path, dict, object]) -> None:
+    """216 files (a few hundred real documents): the DirectRunner's two worker processes
+    (multi-process from 200 files)."""
+    output, counts, proc = newsroom_run
     lines = [line for line in proc.stderr.replace("\r", "\n").splitlines() if line.strip()]
-    assert all(line.startswith("[newsbeam] ") for line in lines), proc.stderr
-    counts = [int(re.search(r"\] ([\d,]+)", line).group(1).replace(",", "")) for line in lines]
-    assert counts == sorted(set(counts)), counts
+    ours = [line for line in lines if not line.startswith("warning: ")]  # the rejections' one warning
+    assert len(lines) - len(ours) == 1 and "rejected" in lines[-1], proc.stderr
+    assert all(line.startswith("[newsbeam] ") for line in ours), proc.stderr
+    done = [int(re.search(r"\] ([\d,]+)", line).group(1).replace(",", "")) for line in ours]
+    assert done == sorted(set(done)), done
     manifest = last_manifest(output)
-    assert manifest["counts"]["documents"] == 250
+    documents = counts["wikinews"] + counts["agences"] + counts["jsonl_records"] + counts["english"]
+    assert manifest["counts"]["documents"] == documents + counts["seeds"]
+    assert manifest["counts"]["rejected"] == counts["bad_files"] + 1  # and the broken JSON line
     assert manifest["options"]["beam_args"] == []
     worker_log = output / "_runs" / f"{manifest['run_id']}.log"
     assert worker_log.exists()  # what the workers wrote is kept, not lost
+
+
+def test_progress_never_shows_more_documents_than_its_total() -> None:
+    """The total counts files; JSON Lines files hold many documents each."""
+    assert progress_line(50, 100, 10.0).startswith("[newsbeam] 50/100 documents")
+    line = progress_line(243, 216, 10.0)
+    assert "243 documents" in line and "/216" not in line and "from 216 files" in line

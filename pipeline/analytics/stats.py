@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.analytics import iter_partitions, local_dir, parquet_file, read_table
+from pipeline.analytics.breakdowns import language_stats, share, source_stats
 from schemas.tables import NULL_PARTITION, PARTITION_COLUMN
 
 RUNS_DIRNAME = "_runs"
@@ -200,39 +201,6 @@ def last_runs(root: Path, limit: int = 5) -> list[dict[str, Any]]:
     return runs
 
 
-def origin(source: str, url: str | None) -> str:
-    """Where a document came from, for per-source counts: the site of its URL (JSON Lines
-    metadata), else the folder of its input file (`<file>#<id>` records: the file's folder)."""
-    if url and "://" in url:
-        return url.split("://", 1)[1].split("/", 1)[0].lower()
-    path = source.split("#", 1)[0]
-    return path.rsplit("/", 1)[0] if "/" in path else "."
-
-
-def source_stats(root: Path, top: int = 10) -> list[dict[str, Any]]:
-    """Documents, duplicate documents and undated documents per origin (`origin`), largest first."""
-    documents = read_table(root, "documents", ["source", "url", "is_duplicate", "pub_date"])
-    if documents is None or not documents.num_rows:
-        return []
-    found: dict[str, dict[str, Any]] = {}
-    rows = zip(
-        documents["source"].to_pylist(),
-        documents["url"].to_pylist(),
-        documents["is_duplicate"].to_pylist(),
-        documents["pub_date"].is_null().to_pylist(),
-        strict=True,
-    )
-    for source, url, duplicate, undated in rows:
-        entry = found.setdefault(
-            origin(source, url), {"documents": 0, "duplicate_documents": 0, "undated": 0}
-        )
-        entry["documents"] += 1
-        entry["duplicate_documents"] += int(bool(duplicate))
-        entry["undated"] += int(undated)
-    ranked = sorted(found.items(), key=lambda kv: (-kv[1]["documents"], kv[0]))
-    return [{"origin": name, **entry} for name, entry in ranked[:top]]
-
-
 def rejected_reasons(root: Path) -> dict[str, int]:
     rejected = read_table(root, "rejected", ["reason"])
     if rejected is None:
@@ -250,6 +218,7 @@ def collect_stats(output_dir: str | Path, top: int = 10, runs: int = 5) -> dict[
         "top_entities": top_entities(root, top),
         "dates": date_stats(root, top),
         "sources": source_stats(root, top),
+        "languages": language_stats(root),
         "rejected": rejected_reasons(root),
         "runs": last_runs(root, runs),
     }
@@ -313,6 +282,13 @@ def render_stats(stats: dict[str, Any]) -> str:
         out += [
             f"  {s['documents']:>6} {s['duplicate_documents']:>6} {s['undated']:>6}  {s['origin']}"
             for s in stats["sources"]
+        ]
+    if stats.get("languages"):
+        total = sum(lang["documents"] for lang in stats["languages"])
+        out += ["", "languages (documents)"]
+        out += [
+            f"  {lang['language'] or 'unknown':<8}{share(lang['documents'], total)}"
+            for lang in stats["languages"]
         ]
     out += ["", "top entities"]
     for entity in stats["top_entities"]:
