@@ -287,7 +287,7 @@ def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write.")] = Path("report.html"),
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of failures.")] = False,
 ) -> None:
-    """A self-contained HTML report with charts (volume and duplicates per month, entities, places, dates)."""
+    """A self-contained HTML report: volume, duplicates, sources, languages, entities, map, copies."""
     from pipeline.analytics.report import write_report
     from pipeline.paths import existing_output
 
