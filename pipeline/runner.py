@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
+from schemas.tables import TABLE_DIRS
 from transforms.read import ReadConfig
 from transforms.read_jsonl import JsonlFields
 from transforms.segment import SegmentConfig
@@ -107,22 +108,25 @@ def dedup_decision_for(choice: str, beam_args: Sequence[str]) -> str:
     return "combine" if is_local_runner(beam_args) else "keyed"
 
 
-#: What to do about a damaged `_state` file (`check_state_files`).
-STATE_ADVICE = (
-    "restore it from a backup: _state/ records what is already ingested, and without it the next run "
-    "would ingest those files again"
-)
-
-
-def check_state_files(output: str) -> None:
-    """Every `DIR/_state` file's footer, before a run reads them in its workers (where a damaged one
-    would end the run in a long traceback that never names it): `DamagedFile` naming it, exit 1."""
-    from pipeline.analytics import parquet_file
+def repair_state(output: str) -> dict[str, str]:
+    """Rebuild from the tables every `DIR/_state` table that is missing, damaged or partial
+    (`pipeline.state_repair`), so a lost cache never makes a run ingest the same files twice.
+    Called under the output lock, after `clean_stale_temporary`; local outputs only (a bucket's
+    state is checked by its own run's reads). Returns what was wrong, per table."""
+    from pipeline.state_repair import rebuild_state, state_problems
 
     if "://" in output:
-        return
-    for path in sorted(Path(output, "_state").rglob("*.parquet")):
-        parquet_file(path, STATE_ADVICE)
+        return {}
+    root = Path(output)
+    problems = state_problems(root)
+    if problems:
+        written = rebuild_state(root, list(problems))
+        for table, problem in problems.items():
+            logging.getLogger("newsbeam").warning(
+                "%s: %s; rebuilt from the tables (%d rows)",
+                TABLE_DIRS[table], problem, written.get(table, 0),
+            )  # fmt: skip
+    return problems
 
 
 def matched_paths(patterns: Sequence[str]) -> list[str] | None:
@@ -197,7 +201,7 @@ def run_batch(
     with RunLock(first.output, first.run_id, wait_seconds=lock_wait_seconds) as lock:
         if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
             clean_stale_temporary(first.output)
-        check_state_files(first.output)
+        repair_state(first.output)
         for index, (patterns, expected) in enumerate(chunks):
             chunk_started = dt.datetime.now(dt.UTC)
             chunk_clock = time.perf_counter()

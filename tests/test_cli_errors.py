@@ -120,12 +120,17 @@ def test_a_damaged_file_is_named_by_every_command(
     assert f"skipped: {damaged}: damaged Parquet file" in compacted.stdout
     assert damaged.exists()
 
-    state = sorted((output / "_state" / "segments").glob("*.parquet"))[0]
-    _cut_footer(state)
     before = sorted(p.relative_to(output) for p in output.rglob("*"))
     line = one_error_line(run_cli("run", "-i", str(seeds_input / "*.txt"), "-o", str(output), ok=(FAILED,)))
-    assert str(state) in line and "restore it from a backup" in line, line
+    assert str(damaged) in line and "damaged Parquet file" in line, line  # data cannot be rebuilt
     assert sorted(p.relative_to(output) for p in output.rglob("*")) == before  # nothing written
+
+    damaged.unlink()
+    state = sorted((output / "_state" / "segments").glob("*.parquet"))[0]
+    _cut_footer(state)  # a cache of the tables: moved aside and rebuilt (tests/test_state_repair.py)
+    proc = run_cli("run", "-i", str(seeds_input / "*.txt"), "-o", str(output), ok=(3,))  # 2 rejected
+    assert f"_state/segments: damaged file {state.name}; rebuilt from the tables" in proc.stderr
+    assert (output / "_state" / ".damaged" / f"state_segments-{state.name}").is_file()
 
 
 def test_an_unexpected_failure_is_one_line_and_its_traceback_only_with_verbose(
@@ -150,3 +155,56 @@ def test_a_folder_as_input_means_its_files_and_the_printed_run_id_is_the_written
     assert manifest["counts"]["documents"] == 2 and manifest["counts"]["rejected"] == 0
     assert printed.startswith(f"newsbeam run {manifest['run_id']} -> "), printed
     assert query(f"select distinct run_id from {table_sql(output, 'documents')}") == [(manifest["run_id"],)]
+
+
+def _read_only_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot create or write: a mode-0500 folder for a normal user; for root
+    (whom modes do not stop) a path under /sys, a read-only filesystem."""
+    import os
+
+    if os.geteuid() != 0:
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        return locked / "out"
+    target = Path("/sys/newsbeam-test-output")
+    try:
+        target.mkdir()
+    except OSError:
+        return target
+    target.rmdir()
+    pytest.skip("no read-only place to write to on this machine")
+
+
+def test_a_read_only_output_is_one_line_before_any_work(two_seeds: Path, tmp_path: Path) -> None:
+    output = _read_only_folder(tmp_path)
+    line = one_error_line(run_cli("run", "-i", str(two_seeds), "-o", str(output), ok=(USAGE,)))
+    assert f"cannot write to --output '{output}'" in line, line
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 1 MiB tmpfs (needs mount rights: root in a container), unmounted after the test."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", str(mount)], check=False)
+
+
+def test_a_full_disk_is_one_line_and_a_rerun_with_space_is_right(two_seeds: Path, small_disk: Path) -> None:
+    """The disk fills while the run writes: one line saying so, nothing committed; with space freed,
+    the rerun ingests everything once."""
+    filler = small_disk / "filler"
+    filler.write_bytes(b"\0" * (1024 * 1024 - 48 * 1024))  # leaves ~48 KiB: the run's files need more
+    output = small_disk / "out"
+    proc = run_cli("run", "-i", str(two_seeds), "-o", str(output), ok=(FAILED,))
+    [line] = [line for line in proc.stderr.splitlines() if line.strip() and not line.startswith("[newsbeam]")]
+    assert f"no space left on the device of the output '{output}'" in line, line
+    assert not list((output).glob("documents/**/*.parquet"))  # nothing committed
+    filler.unlink()
+    run_cli("run", "-i", str(two_seeds), "-o", str(output))
+    assert last_manifest(output)["counts"]["documents"] == 2
+    [(rows,)] = query(f"SELECT count(*) FROM {table_sql(output, 'documents')}")
+    assert rows == 2
