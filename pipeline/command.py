@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
+import re
 from collections.abc import Callable, Iterator, Sequence
 
 import typer
@@ -54,6 +56,33 @@ def one_line(error: BaseException) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
+#: What a user can do about the machine's faults, by errno (Beam re-raises a worker's OSError as a
+#: RuntimeError whose message starts with it, hence the match on the text too).
+_ENVIRONMENT = {
+    errno.ENOSPC: "no space left on the device of {where}: free space and rerun (the output keeps what"
+    " earlier runs committed; files of this run that were not committed are removed by the rerun,"
+    " which ingests them again)",
+    errno.EDQUOT: "disk quota exceeded on {where}: free space or raise the quota, then rerun",
+    errno.EROFS: "{where} is on a read-only filesystem: give a writable --output",
+    errno.EACCES: "permission denied writing {where}: give a folder you can write to",
+}
+
+
+def environment_message(error: BaseException, output: object = None) -> str | None:
+    """A one-line diagnosis of a disk-full, quota or read-only failure anywhere in the chain."""
+    where = f"the output {str(output)!r}" if output else "the output"
+    seen: BaseException | None = error
+    while seen is not None:
+        code = getattr(seen, "errno", None)
+        if code not in _ENVIRONMENT:
+            found = re.search(r"\[Errno (\d+)\]", str(seen))
+            code = int(found.group(1)) if found else None
+        if code in _ENVIRONMENT:
+            return _ENVIRONMENT[code].format(where=where)
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 class NewsbeamCommand(TyperCommand):
     """A typer command whose usage errors and failures are one line (see the module docstring)."""
 
@@ -75,6 +104,9 @@ class NewsbeamCommand(TyperCommand):
             if ctx.params.get("verbose"):
                 raise
             hint = " (rerun with --verbose for the traceback)" if "verbose" in ctx.params else ""
+            said = environment_message(failure, ctx.params.get("output"))
+            if said:
+                raise fail(said + hint, EXIT_FAILED) from None
             raise fail(f"{type(failure).__name__}: {one_line(failure)}{hint}", EXIT_FAILED) from None
 
 

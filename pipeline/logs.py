@@ -8,6 +8,7 @@ import os
 import sys
 import threading
 from collections.abc import Iterator
+from typing import BinaryIO
 
 #: The DirectRunner (Beam's FnApiRunner) logs each fused stage it starts here, at DEBUG.
 STAGE_LOGGER = "apache_beam.runners.portability.fn_api_runner.fn_runner.run_bundle"
@@ -94,6 +95,28 @@ def stage_event(message: str) -> None:
 OURS = ("[newsbeam]", "error:", "warning:")
 
 
+def _open_log(path: str) -> BinaryIO | None:
+    """The worker log opened for appending, or None where it cannot be (a full or read-only disk:
+    the run then fails on its own writes, with its own message, and our lines still show)."""
+    try:
+        return open(path, "ab")  # closed by the pump
+    except OSError:
+        return None
+
+
+def _append(log: BinaryIO | None, line: bytes) -> BinaryIO | None:
+    """Write a line to the log; on a write error (disk full) stop logging rather than fail."""
+    if log is None:
+        return None
+    try:
+        log.write(line)
+    except OSError:
+        with contextlib.suppress(OSError):
+            log.close()
+        return None
+    return log
+
+
 @contextlib.contextmanager
 def worker_output_to(path: str) -> Iterator[None]:
     """While the block runs, what is written to file descriptor 2 (stderr) goes to `path`, except
@@ -111,12 +134,18 @@ def worker_output_to(path: str) -> Iterator[None]:
     os.close(write_end)
 
     def pump() -> None:
-        with open(read_end, "rb", buffering=0) as pipe, open(path, "ab") as log:
-            for line in pipe:
-                log.write(line)
-                text = line.lstrip(b"\r")
-                if text.startswith(tuple(prefix.encode() for prefix in OURS)):
-                    os.write(terminal, line)
+        log = _open_log(path)
+        try:
+            with open(read_end, "rb", buffering=0) as pipe:
+                for line in pipe:
+                    log = _append(log, line)
+                    text = line.lstrip(b"\r")
+                    if text.startswith(tuple(prefix.encode() for prefix in OURS)):
+                        os.write(terminal, line)
+        finally:
+            if log is not None:
+                with contextlib.suppress(OSError):
+                    log.close()
 
     thread = threading.Thread(target=pump, name="newsbeam-stderr", daemon=True)
     thread.start()

@@ -54,9 +54,21 @@ def unmatched_inputs(patterns: Sequence[str]) -> list[str]:
 
 
 def check_output_path(output: str) -> None:
-    """An output must be a folder or not exist yet (it is created)."""
+    """An output must be a folder we can write to, or not exist yet (it is created)."""
     if _is_local(output) and os.path.exists(output) and not os.path.isdir(output):
         raise UserError(f"--output {output!r} is a file; give a folder (it is created if missing)")
+    if _is_local(output):
+        probe = os.path.join(output, f".newsbeam-write-probe-{os.getpid()}")
+        try:  # before any work: a read-only or foreign folder fails now, in one line, not mid-run
+            os.makedirs(output, exist_ok=True)
+            with open(probe, "wb"):
+                pass
+            os.unlink(probe)
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise UserError(
+                f"cannot write to --output {output!r}: {reason}; give a folder you can write to"
+            ) from None
 
 
 def existing_output(output: Path) -> Path:

@@ -301,6 +301,15 @@ def test_compact_twice_changes_nothing(split_copy: Path) -> None:
     assert _files(split_copy) == files
 
 
+def test_compact_removes_what_a_killed_compact_left_in_temporary(split_copy: Path) -> None:
+    """A SIGKILLed compact leaves its half-written merged file under _temporary/compact-<id>/."""
+    left = split_copy / "_temporary" / "compact-20261203T000000Z-dead00" / "documents" / "part-x.parquet"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"PAR1 half written")
+    compact(split_copy)
+    assert not (split_copy / "_temporary").exists()
+
+
 def test_compact_waits_for_the_run_lock(split_copy: Path) -> None:
     files = _files(split_copy)
     with RunLock(str(split_copy), "a-live-run"), pytest.raises(LockBusy):

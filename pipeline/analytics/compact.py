@@ -240,6 +240,9 @@ def compact(output_dir: str | Path, lock_wait_seconds: float = 0.0) -> CompactRe
     clock = time.perf_counter()
     temp_root = root / TEMP_DIRNAME / run_id
     with RunLock(str(root), run_id, wait_seconds=lock_wait_seconds):
+        # Under the lock no live run or compaction owns DIR/_temporary: what is there was left by a
+        # killed one (a half-written merged file), never to be kept.
+        shutil.rmtree(root / TEMP_DIRNAME, ignore_errors=True)
         try:
             for partition in iter_partitions(root):
                 result.partitions.append(compact_partition(partition, root, temp_root))
