@@ -453,6 +453,13 @@ def run_bare(corpus: Path, work: Path) -> dict:
 MODE_ARGS = {
     "multi": ["--", "--direct_num_workers=2", "--direct_running_mode=multi_processing"],
     "single": ["--", "--direct_num_workers=1", "--direct_running_mode=in_memory"],  # one process
+    # the NER gate off (every canonical segment to the model): what gating saves, same machine and run
+    "multi-ungated": [
+        "--ner-all-segments",
+        "--",
+        "--direct_num_workers=2",
+        "--direct_running_mode=multi_processing",
+    ],
 }
 
 
@@ -575,7 +582,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1000")
     parser.add_argument("--dup", default="0,30")
-    parser.add_argument("--modes", default="multi,single", help="pipeline modes: multi, single")
+    parser.add_argument(
+        "--modes", default="multi,single", help="pipeline modes: multi, single, multi-ungated"
+    )
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--check-dedup", type=int, default=2000, help="documents checked (0: skip)")
     parser.add_argument("--profile", type=int, default=0, help="profile one run at this size (0: no)")
@@ -647,7 +656,7 @@ def print_table(results: list[dict]) -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for row in results:
         bare = row.get("bare", {})
-        for mode in ("multi", "single"):
+        for mode in MODE_ARGS:
             if mode not in row:
                 continue
             run = row[mode]
@@ -671,7 +680,7 @@ def scaling(results: list[dict]) -> dict[str, dict[str, float]]:
         small, large = rows[0], rows[-1]
         name = f"{small['docs']}->{large['docs']} docs, {dup}% dup"
         out[name] = {"documents": large["docs"] / small["docs"]}
-        for kind in ("bare", "multi", "single"):
+        for kind in ("bare", *MODE_ARGS):
             if kind in small and kind in large:
                 out[name][kind] = round(large[kind]["wall"] / small[kind]["wall"], 2)
     return out

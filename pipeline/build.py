@@ -51,6 +51,7 @@ class RunConfig:
     progress: bool = True
     progress_dir: str | None = None  # where workers keep their counts (pipeline.progress); None: no progress
     dedup_decision: str = "combine"  # or "keyed" (transforms/dedup/keyed.py), see runner.dedup_decision_for
+    ner_gate: bool = True  # skip NER on segments without a possible name (transforms/entities/gate.py)
 
 
 def _document_rows(item: AssembledDocument, config: RunConfig) -> Iterator[tuple[str, dict]]:
@@ -146,7 +147,7 @@ def enrich_and_write(
     if config.progress_dir:  # set by the runner when the run shows progress (`progress`) locally
         assembled = assembled | "Progress" >> beam.ParDo(CountProgress(config.progress_dir))
     enriched = assembled | "Enrich" >> EnrichDocuments(
-        config.spacy_models, functools.partial(_document_rows, config=config)
+        config.spacy_models, functools.partial(_document_rows, config=config), gate=config.ner_gate
     )
     entity_rows = enriched[ENTITIES] | "Resolve" >> ResolveEntities(config.output, config.run_id, windowing)
     rejected_rows = rejected | "RejectedRows" >> beam.Map(_rejected_row, config)

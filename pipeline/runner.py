@@ -171,6 +171,7 @@ def run_batch(
     path_date_patterns: Sequence[str] = (),
     jsonl_fields: JsonlFields | None = None,
     dedup_decision: str = "auto",
+    ner_all_segments: bool = False,
 ) -> RunSummary:
     """Run the pipeline to completion over the inputs, in chunks of `chunk_files` files when there
     are more; returns the summary of the whole (each chunk also writes its own manifest).
@@ -194,6 +195,7 @@ def run_batch(
         "jsonl_fields": dataclasses.asdict(jsonl_fields or JsonlFields()),
         "beam_args": list(beam_args),
         "dedup_decision": dedup_decision_for(dedup_decision, beam_args),
+        "ner_all_segments": ner_all_segments,
     }
     chunks = chunk_inputs(inputs, chunk_files)
     first = new_run_config(inputs, output, started, spacy_models)
@@ -218,6 +220,7 @@ def run_batch(
                 index_horizon_days=index_horizon_days,
                 path_date_patterns=tuple(path_date_patterns),
                 dedup_decision=options["dedup_decision"],
+                ner_gate=not ner_all_segments,
             )
             if index == 0:  # the id printed in the summary is the one written (manifest, run_id columns)
                 config = dataclasses.replace(config, run_id=first.run_id)

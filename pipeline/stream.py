@@ -137,6 +137,7 @@ def run_watch(
     stop_after_seconds: float | None = None,
     path_date_patterns: Sequence[str] = (),
     jsonl_fields: JsonlFields | None = None,
+    ner_all_segments: bool = False,
 ) -> RunSummary:
     """Run the streaming pipeline until SIGTERM/SIGINT (or `stop_after_seconds`); returns the summary.
 
@@ -158,6 +159,7 @@ def run_watch(
         spacy_models,
         read=ReadConfig(jsonl=jsonl_fields or JsonlFields()),
         path_date_patterns=tuple(path_date_patterns),
+        ner_gate=not ner_all_segments,
     )
     options = PipelineOptions(
         ["--streaming", f"--prism_location={prism}", "--environment_type=LOOPBACK", *beam_args]

@@ -8,7 +8,8 @@ per document for the run-wide step (clusters, `transforms/entities/transform.py`
 stay in their concern's module (`language.py`, `dates/`, `entities/`); this module only chains them.
 
 NER: the canonical segments of a document in a model's language go to that model (duplicates are read
-once, as their canonical copy; other languages by their own model or not at all). The segments of
+once, as their canonical copy; other languages by their own model or not at all), except those the
+gate finds without a possible name (`entities/gate.py`; `--ner-all-segments` turns it off). The segments of
 all documents of a batch go through one `nlp.pipe`, so spaCy batches across documents.
 """
 
@@ -21,6 +22,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
 
 from transforms.assemble import AssembledDocument
+from transforms.entities.gate import may_hold_entity
 from transforms.entities.ner import NerInput, RawMention, document_mentions, load_model
 from transforms.entities.transform import DocumentEntities, resolve_document
 from transforms.language import with_languages
@@ -36,13 +38,14 @@ def model_language(model: str) -> str:
     return model.split("_", 1)[0]
 
 
-def ner_inputs(item: AssembledDocument, language: str) -> tuple[NerInput, ...]:
-    """The document's canonical segments in `language` (duplicates and other languages skip NER)."""
+def ner_inputs(item: AssembledDocument, language: str, gate: bool = True) -> tuple[NerInput, ...]:
+    """The document's canonical segments in `language` (duplicates and other languages skip NER),
+    with `gate` only those that may hold a name (`transforms/entities/gate.py`)."""
     languages = item.languages or (None,) * len(item.segments)
     return tuple(
         NerInput(segment.doc_id, segment.segment_id, segment.start_char, segment.text, item.pub_month)
         for segment, verdict, lang in zip(item.segments, item.verdicts, languages, strict=True)
-        if not verdict.is_duplicate and lang == language
+        if not verdict.is_duplicate and lang == language and (not gate or may_hold_entity(segment.text))
     )
 
 
@@ -78,10 +81,12 @@ class _Models:
 class _Enrich(beam.DoFn):
     """A batch of AssembledDocuments -> (table, rows) batches + DocumentEntities (tagged)."""
 
-    def __init__(self, models: Sequence[str], rows_of: RowsOf, handle: shared.Shared) -> None:
+    def __init__(self, models: Sequence[str], rows_of: RowsOf, handle: shared.Shared, gate: bool) -> None:
         self._models = tuple(models)
         self._rows_of = rows_of
         self._handle = handle
+        self._gate = gate
+        self._gated = Metrics.counter("newsbeam", "ner_segments_gated")
         self._not_majority = Metrics.counter("newsbeam", "segments_not_majority_language")
         self._other_language = Metrics.counter("newsbeam", "ner_skipped_other_language")
         self._ner_segments = Metrics.counter("newsbeam", "ner_segments")
@@ -98,10 +103,15 @@ class _Enrich(beam.DoFn):
         canonical = sum(1 for item in items for verdict in item.verdicts if not verdict.is_duplicate)
         mentions: dict[str, list[RawMention]] = {}
         for model in self._models:
-            inputs = [found for item in items if (found := ner_inputs(item, model_language(model)))]
+            language = model_language(model)
+            inputs = [found for item in items if (found := ner_inputs(item, language, self._gate))]
             read = sum(len(document) for document in inputs)
+            in_language = read
+            if self._gate:
+                in_language = sum(len(ner_inputs(item, language, gate=False)) for item in items)
+                self._gated.inc(in_language - read)
             self._ner_segments.inc(read)
-            self._other_language.inc(canonical - read)  # per model, as before the fusion
+            self._other_language.inc(canonical - in_language)  # per model, as before the fusion
             for found in document_mentions(self._nlp[model], inputs):
                 self._raw.inc(len(found))
                 mentions.setdefault(found[0].doc_id, []).extend(found)
@@ -117,18 +127,21 @@ class EnrichDocuments(beam.PTransform):
     Documents are batched (Beam's BatchElements, up to `max_batch` documents) for `nlp.pipe`.
     """
 
-    def __init__(self, models: Sequence[str], rows_of: RowsOf, max_batch: int = 16) -> None:
+    def __init__(
+        self, models: Sequence[str], rows_of: RowsOf, max_batch: int = 16, gate: bool = True
+    ) -> None:
         super().__init__()
         self._models = tuple(models)
         self._rows_of = rows_of
         self._max_batch = max_batch
+        self._gate = gate
 
     def expand(self, docs: beam.PCollection) -> beam.pvalue.DoOutputsTuple:
         return (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._max_batch)
             | "Enrich"
-            >> beam.ParDo(_Enrich(self._models, self._rows_of, shared.Shared())).with_outputs(
+            >> beam.ParDo(_Enrich(self._models, self._rows_of, shared.Shared(), self._gate)).with_outputs(
                 ENTITIES, main="rows"
             )
         )
