@@ -58,17 +58,26 @@ def check_output_path(output: str) -> None:
     if _is_local(output) and os.path.exists(output) and not os.path.isdir(output):
         raise UserError(f"--output {output!r} is a file; give a folder (it is created if missing)")
     if _is_local(output):
-        probe = os.path.join(output, f".newsbeam-write-probe-{os.getpid()}")
-        try:  # before any work: a read-only or foreign folder fails now, in one line, not mid-run
-            os.makedirs(output, exist_ok=True)
-            with open(probe, "wb"):
-                pass
-            os.unlink(probe)
-        except OSError as error:
-            reason = error.strerror or type(error).__name__
-            raise UserError(
-                f"cannot write to --output {output!r}: {reason}; give a folder you can write to"
-            ) from None
+        _check_writable(output)
+
+
+def _check_writable(output: str) -> None:
+    """Fail now, in one line, when the output (or the nearest folder that exists above it, where it
+    would be created) cannot be written: a read-only or foreign folder must not fail mid-run. Creates
+    nothing that stays (a usage error leaves no folder behind)."""
+    folder = os.path.abspath(output)
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    probe = os.path.join(folder, f".newsbeam-write-probe-{os.getpid()}")
+    try:
+        with open(probe, "wb"):
+            pass
+        os.unlink(probe)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise UserError(
+            f"cannot write to --output {output!r}: {reason}; give a folder you can write to"
+        ) from None
 
 
 def existing_output(output: Path) -> Path:
