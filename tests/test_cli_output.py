@@ -30,6 +30,8 @@ def test_a_multi_process_run_shows_only_our_lines(newsroom_run: tuple[Path, dict
     """216 files (a few hundred real documents): the DirectRunner's two worker processes
     (multi-process from 200 files)."""
     output, counts, proc = newsroom_run
+    assert proc.returncode == 3  # ok, but some inputs were rejected
+    assert f"{counts['bad_files'] + 1} input(s) rejected, see {output}/rejected/" in proc.stderr
     lines = [line for line in proc.stderr.replace("\r", "\n").splitlines() if line.strip()]
     ours = [line for line in lines if not line.startswith("warning: ")]  # the rejections' one warning
     assert len(lines) - len(ours) == 1 and "rejected" in lines[-1], proc.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -87,14 +86,6 @@ def test_a_lock_no_live_process_holds_is_taken_whatever_it_says(tmp_path: Path, 
     assert not (tmp_path / "_lock").exists()
 
 
-def test_a_run_takes_over_an_empty_lock_file(tmp_path: Path) -> None:
-    output = tmp_path / "out"
-    output.mkdir()
-    (output / "_lock").write_text("")  # what a full disk left
-    run_cli("run", "--input", str(SEEDS / "000_*.txt"), "--output", str(output))
-    assert not (output / "_lock").exists()
-
-
 def test_a_live_holder_with_an_unreadable_record_still_holds_the_lock(tmp_path: Path) -> None:
     output = tmp_path / "out"
     output.mkdir()
@@ -103,17 +94,6 @@ def test_a_live_holder_with_an_unreadable_record_still_holds_the_lock(tmp_path: 
         proc = run_cli("run", "--input", str(SEEDS / "000_*.txt"), "--output", str(output), ok=(75,))
     assert "held by a live process" in proc.stderr
     assert not (output / "documents").exists()
-
-
-def test_rejected_inputs_give_exit_code_3(tmp_path: Path) -> None:
-    inbox = tmp_path / "in"
-    inbox.mkdir()
-    shutil.copy(next(SEEDS.glob("004_*.txt")), inbox)
-    (inbox / "bad.txt").write_bytes(b"\xff\xfe\x00garbage")
-    proc = run_cli("run", "--input", str(inbox / "*"), "--output", str(tmp_path / "out"), check=False)
-    assert proc.returncode == 3, proc.stderr
-    assert "1 input(s) rejected" in proc.stderr
-    assert os.path.exists(tmp_path / "out" / "rejected")
 
 
 def test_changed_file_becomes_a_revision_not_an_unrelated_copy(tmp_path: Path) -> None:
