@@ -3,7 +3,8 @@
 Why: given `--runner=FlinkRunner` alone, Beam's Python SDK downloads the Flink job server jar from
 Maven Central at run time (into ~/.apache_beam/cache). Here nothing may download at run time: the
 jar is the one `deploy/flink/setup.sh` put in `.tools/flink/` (Beam's own at the SDK's version when the
-registry serves it, else assembled from its parts at Beam 2.62.0, see README "Scaling out"). So a
+registry serves it, else assembled from its parts at the Beam version of `pipeline/toolchain.env`,
+see docs/scaling.md). So a
 FlinkRunner run is given that jar and that Flink version unless the user named their own jar, job
 endpoint or version; without any jar the run stops with a clear error before Beam tries to fetch one.
 """
@@ -16,9 +17,19 @@ from pathlib import Path
 
 from pipeline.command import UserError
 
+
+def toolchain_versions() -> dict[str, str]:
+    """`pipeline/toolchain.env`: the versions the Flink set-up scripts use (one place for them)."""
+    import importlib.resources
+
+    text = importlib.resources.files("pipeline").joinpath("toolchain.env").read_text(encoding="utf-8")
+    pairs = (line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))
+    return {key.strip(): value.strip() for key, value in pairs}
+
+
 #: The Flink minor version and Beam version of the job server `deploy/flink/setup.sh` builds.
-FLINK_VERSION = "1.19"
-JOB_SERVER_BEAM_VERSION = "2.62.0"
+FLINK_VERSION = toolchain_versions()["FLINK_MINOR"]
+JOB_SERVER_BEAM_VERSION = toolchain_versions()["JOB_SERVER_BEAM_VERSION"]
 
 
 class FlinkSetupMissing(UserError):

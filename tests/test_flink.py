@@ -186,11 +186,11 @@ def test_flink_runner_without_a_job_server_jar_is_a_usage_error(tmp_path: Path) 
 
 
 def test_flink_defaults_fill_only_what_the_user_left_out() -> None:
-    from pipeline.flink import with_flink_defaults
+    from pipeline.flink import FLINK_VERSION, with_flink_defaults
 
     args = ["--runner=FlinkRunner", "--flink_master=localhost:8081"]
     filled = with_flink_defaults(args, jar="/x.jar")
-    assert filled == [*args, "--flink_version=1.19", "--flink_job_server_jar=/x.jar"]
+    assert filled == [*args, f"--flink_version={FLINK_VERSION}", "--flink_job_server_jar=/x.jar"]
     mine = ["--runner", "flink", "--flink_version=1.18", "--job_endpoint=host:8099"]
     assert with_flink_defaults(mine, jar="/x.jar") == mine
     assert with_flink_defaults(["--runner=DirectRunner"]) == ["--runner=DirectRunner"]

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-FLINK_VERSION=1.19.3
+. pipeline/toolchain.env  # FLINK_VERSION
 export FLINK_HOME="$PWD/.tools/flink/flink-$FLINK_VERSION"
 RUN_DIR=${FLINK_RUN_DIR:-$PWD/.tools/flink/run}
 PORT=${FLINK_REST_PORT:-8081}

@@ -2,7 +2,8 @@
 # Set up everything a local Flink run needs, once, into .tools/flink/ (git-ignored):
 #   - Beam's Flink job server jar from Maven Central: Beam's own published jar at the Python SDK's
 #     version when the registry serves it (mvn dependency:copy); otherwise the same jar shaded by Maven
-#     from the parts the registry does serve, at Beam 2.62.0 (deploy/flink/job-server/pom.xml);
+#     from the parts the registry does serve, at the Beam version of pipeline/toolchain.env
+#     (deploy/flink/job-server/pom.xml);
 #   - a Flink distribution (bin/, conf/, lib/) taken from the apache-flink and apache-flink-libraries
 #     packages on PyPI, which carry Flink's own scripts and jars. They are unpacked, not installed:
 #     PyFlink pins an old apache-beam, and the project's venv must not see it.
@@ -10,15 +11,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-BEAM_VERSION=2.62.0  # the assembled job server (deploy/flink/job-server/pom.xml)
+. pipeline/toolchain.env  # FLINK_MINOR, FLINK_VERSION, JOB_SERVER_BEAM_VERSION: written there only
+BEAM_VERSION=$JOB_SERVER_BEAM_VERSION  # the assembled job server (deploy/flink/job-server/pom.xml)
 SDK_VERSION=$(sed -n 's/.*"apache-beam==\([0-9.]*\)".*/\1/p' pyproject.toml)
-FLINK_MINOR=1.19
-FLINK_VERSION=1.19.3
 DEST=.tools/flink
 JAR="$DEST/beam-runners-flink-$FLINK_MINOR-job-server-$BEAM_VERSION.jar"
 FLINK_HOME_DIR="$DEST/flink-$FLINK_VERSION"
 STAMP="$DEST/.stamp"
-want=$(cat deploy/flink/setup.sh deploy/flink/job-server/pom.xml | sha256sum | cut -d' ' -f1)
+want=$(cat deploy/flink/setup.sh deploy/flink/job-server/pom.xml pipeline/toolchain.env | sha256sum | cut -d' ' -f1)
 
 OFFICIAL="$DEST/beam-runners-flink-$FLINK_MINOR-job-server-$SDK_VERSION.jar"
 if [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ] && { [ -f "$JAR" ] || [ -f "$OFFICIAL" ]; } \
@@ -38,7 +38,8 @@ fi
 if [ ! -f "$OFFICIAL" ] && [ ! -f "$JAR" ]; then
     echo "[flink] building Beam's Flink $FLINK_MINOR job server $BEAM_VERSION with Maven" >&2
     # target/ is git-ignored (build/ is not the name Maven uses): removed once the jar is copied.
-    mvn -q -B -Dstyle.color=never -f deploy/flink/job-server/pom.xml package -DskipTests
+    mvn -q -B -Dstyle.color=never -f deploy/flink/job-server/pom.xml package -DskipTests \
+        "-Dbeam.version=$BEAM_VERSION" "-Dflink.minor=$FLINK_MINOR"
     cp deploy/flink/job-server/target/"$(basename "$JAR")" "$JAR"
     rm -rf deploy/flink/job-server/target
 fi
