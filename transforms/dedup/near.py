@@ -60,7 +60,10 @@ class Fingerprint:
 
 
 def word_shingles(text: str, size: int) -> list[str]:
-    """Word n-grams of the normalized text (the whole text when it is shorter than n)."""
+    """Word n-grams of the normalized text (the whole text when it is shorter than n).
+
+    Readable strings for tests and quality checks (`tests/test_dedup_quality.py`); the pipeline hashes
+    them (`shingle_hashes`)."""
     return _shingles_of(normalize_for_hash(text).split(), size)
 
 

@@ -245,7 +245,10 @@ def mentions_from_spans(
     context: int = 40,
     id_prefix: str | None = None,
 ) -> list[Mention]:
-    """Build Mentions from (surface, label, start, end) spans of ``text`` (e.g. spaCy ``doc.ents``)."""
+    """Build Mentions from (surface, label, start, end) spans of ``text`` (e.g. spaCy ``doc.ents``).
+
+    For tests and benchmarks that start from spans; the pipeline builds its Mentions from raw spaCy
+    mentions with body contexts (`transform.document_mentions`)."""
     prefix = id_prefix or doc_id
     return [
         Mention(

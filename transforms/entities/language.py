@@ -70,6 +70,8 @@ def split_segments(text: str) -> list[tuple[int, int]]:
 def segment_languages(text: str) -> list[tuple[int, int, str | None]]:
     """Language of each sentence-like segment; adjacent segments with one language are merged.
 
+    For tests and analyses of a whole text; the pipeline detects per segment (`transforms/language.py`).
+
     Undetermined segments (too short, e.g. "#Haftar #Tripoli") inherit the previous language so a
     hashtag line does not split a French paragraph.
     """
