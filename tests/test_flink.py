@@ -107,36 +107,29 @@ def assert_same_tables(flink: Path, direct: Path) -> None:
         assert table_rows(flink, table) == rows, table
 
 
-def test_seeds_on_flink_give_the_direct_runners_rows(
-    flink_master: str, seeds_run: tuple[Path, subprocess.CompletedProcess], seeds_input: Path, tmp_path: Path
-) -> None:
-    direct, _ = seeds_run
-    job = run_on_flink(flink_master, str(seeds_input / "*.txt*"), tmp_path / "flink", ok=(3,))
-    assert job["state"] == "FINISHED"
-    # the work really ran in the cluster's TaskManager slots, two at a time
-    assert max(vertex["parallelism"] for vertex in job["vertices"]) == 2
-    assert_decided_keyed_at_parallelism_2(job, tmp_path / "flink")
-    assert_same_tables(tmp_path / "flink", direct)
-    assert table_rows(direct, "rejected")  # the two bad inputs: dead letters on both runners
-
-
 @pytest.mark.slow
 def test_several_hundred_documents_on_flink_give_the_direct_runners_rows(
-    flink_master: str, tmp_path: Path
+    flink_master: str, seeds_input: Path, tmp_path: Path
 ) -> None:
+    """300 generated documents, the seeds and two bad files: the same rows on Flink (two TaskManager
+    slots) as on the DirectRunner, dead letters included."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from bench_pipeline import write_corpus
 
     # short documents (3-8 sentences): the point is 300 files spread over two slots, not NER time
     corpus = write_corpus(tmp_path / "corpus", n_docs=300, dup_percent=30, length=(3, 8))
+    for path in sorted(seeds_input.glob("*.txt")):  # the seeds and the two bad inputs
+        shutil.copy(path, corpus.path / f"zz-{path.name}")
     inputs = str(corpus.path / "*.txt")
-    run_cli("run", "--input", inputs, "--output", str(tmp_path / "direct"))
-    job = run_on_flink(flink_master, inputs, tmp_path / "flink", ok=(0,))
+    run_cli("run", "--input", inputs, "--output", str(tmp_path / "direct"), ok=(3,))
+    job = run_on_flink(flink_master, inputs, tmp_path / "flink", ok=(3,))
     assert job["state"] == "FINISHED"
+    # the work really ran in the cluster's TaskManager slots, two at a time
     assert max(vertex["parallelism"] for vertex in job["vertices"]) == 2
     assert_decided_keyed_at_parallelism_2(job, tmp_path / "flink")
     assert_same_tables(tmp_path / "flink", tmp_path / "direct")
-    assert last_manifest(tmp_path / "flink")["counts"]["documents"] == 300
+    assert last_manifest(tmp_path / "flink")["counts"]["documents"] == 305
+    assert len(table_rows(tmp_path / "direct", "rejected")) == 2  # dead letters on both runners
 
 
 @pytest.mark.slow
