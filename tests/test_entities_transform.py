@@ -26,7 +26,7 @@ from apache_beam.testing.util import assert_that
 from schemas.tables import TABLES
 from transforms.assemble import AssembledDocument, assemble
 from transforms.enrich import ENTITIES, EnrichDocuments
-from transforms.entities.ner import NerInput, document_mentions, find_mentions, load_model
+from transforms.entities.ner import NerInput, find_mentions, load_model, mentions_by_document
 from transforms.entities.transform import ResolveEntities, decode_key_stats, encode_key_stats, run_on_offset
 from transforms.read import parse_document
 from transforms.records import DedupVerdict
@@ -201,7 +201,7 @@ def test_document_mentions_are_the_per_segment_mentions_grouped_by_document() ->
     documents = [doc for doc in _ner_inputs([_assembled(p) for p in SEEDS[:3]]) if doc]
     quiet = (NerInput("quiet", "quiet-p0000-s0000", 0, "il pleuvait et rien ne bougeait.", None),)
     batch = [documents[0], quiet, *documents[1:]]
-    found = list(document_mentions(nlp, batch))
+    found = list(mentions_by_document(nlp, batch))
     expected = [tuple(find_mentions(nlp, document)) for document in documents]
     assert found == [m for m in expected if m]
     assert all(len({m.doc_id for m in mentions}) == 1 for mentions in found)

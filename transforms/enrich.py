@@ -23,7 +23,7 @@ from apache_beam.utils import shared
 
 from transforms.assemble import AssembledDocument
 from transforms.entities.gate import may_hold_entity
-from transforms.entities.ner import NerInput, RawMention, document_mentions, load_model
+from transforms.entities.ner import NerInput, RawMention, load_model, mentions_by_document
 from transforms.entities.transform import DocumentEntities, resolve_document
 from transforms.language import with_languages
 
@@ -112,7 +112,7 @@ class _Enrich(beam.DoFn):
                 self._gated.inc(in_language - read)
             self._ner_segments.inc(read)
             self._other_language.inc(canonical - in_language)  # per model, as before the fusion
-            for found in document_mentions(self._nlp[model], inputs):
+            for found in mentions_by_document(self._nlp[model], inputs):
                 self._raw.inc(len(found))
                 mentions.setdefault(found[0].doc_id, []).extend(found)
         yield from batch_rows(items, self._rows_of)

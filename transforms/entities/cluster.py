@@ -248,7 +248,7 @@ def mentions_from_spans(
     """Build Mentions from (surface, label, start, end) spans of ``text`` (e.g. spaCy ``doc.ents``).
 
     For tests and benchmarks that start from spans; the pipeline builds its Mentions from raw spaCy
-    mentions with body contexts (`transform.document_mentions`)."""
+    mentions with body contexts (`transform.mentions_to_resolve`)."""
     prefix = id_prefix or doc_id
     return [
         Mention(

@@ -102,7 +102,7 @@ def find_mentions(nlp, inputs: Sequence[NerInput], batch_size: int = NER_BATCH_S
             )
 
 
-def document_mentions(
+def mentions_by_document(
     nlp, documents: Sequence[Sequence[NerInput]], batch_size: int = NER_BATCH_SIZE
 ) -> Iterator[tuple[RawMention, ...]]:
     """The mentions of each document (one tuple per document that has any), in input order.

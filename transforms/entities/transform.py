@@ -129,7 +129,7 @@ def run_on_offset(text: str) -> int:
     return matches[-1].end() if matches else 0
 
 
-def document_mentions(raw: Iterable[RawMention], body: str | None) -> list[tuple[RawMention, Mention]]:
+def mentions_to_resolve(raw: Iterable[RawMention], body: str | None) -> list[tuple[RawMention, Mention]]:
     """(raw mention, Mention to resolve) of one document in body order, contexts cut from the body.
 
     The Mention is the name the raw span refers to: a run-on span is cut to the name after its inner
@@ -210,7 +210,7 @@ def resolve_document(
     raw = split_run_ons(list(raw))
     if not raw:
         return None
-    pairs = document_mentions(raw, body)
+    pairs = mentions_to_resolve(raw, body)
     resolved = resolve_within_document([m for _, m in pairs], body)
     return DocumentEntities(
         doc_id=doc_id,
