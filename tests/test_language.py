@@ -8,8 +8,8 @@ import pytest
 
 from tests.conftest import SEEDS, SHARED
 from transforms.dates.timebank import parse_tml
-from transforms.entities.language import detect_language, split_segments
 from transforms.language import detect, quick_language
+from transforms.language_id import detect_language, split_segments
 from transforms.read import parse_document
 from transforms.segment import segment_document
 

@@ -10,7 +10,7 @@ import dataclasses
 import re
 
 from transforms.assemble import AssembledDocument
-from transforms.entities.language import detect_language, majority_language
+from transforms.language_id import detect_language, majority_language
 
 #: Function words that only one of the languages met here uses (not Spanish, Italian or Portuguese
 #: ones such as "de", "la", "il", "que"): enough of them, and none of the other list, settle a
