@@ -168,6 +168,10 @@ def test_undated_documents_sit_beside_the_time_axis(out_dir: Path) -> None:
     assert len(bars["x"]) == len(month_range(months[0], months[-1])) > len(months)  # the seeds' gaps
     assert None in line["y"]
     assert month_range("2019-11", "2020-02") == ["2019-11", "2019-12", "2020-01", "2020-02"]
+    from pipeline.analytics.report import entities_chart
+
+    lines = entities_chart(out_dir, 3, {m for m in per_month if m}).to_plotly_json()["data"]
+    assert all(len(line["x"]) == len(bars["x"]) and None in line["y"] for line in lines)  # gaps, not lines
 
 
 def test_labels_never_overlap_each_other_or_a_marker() -> None:

@@ -227,21 +227,26 @@ def entity_months(root: Path, entity_ids: list[str]) -> dict[str, dict[str | Non
     return result
 
 
-def entities_chart(root: Path, top: int = 8) -> Any:
+def entities_chart(root: Path, top: int = 8, document_months: set[str] | None = None) -> Any:
     """Mentions of the most mentioned entities per publication month (real time axis), one line each;
-    mentions in undated documents are counted in the legend, not placed on the axis."""
+    mentions in undated documents are counted in the legend, not placed on the axis. A month with
+    documents but no mention is 0; a month without documents is a gap in every line."""
     go, _, _ = _plotly()
     fig = go.Figure()
     leaders = [e for e in top_entities(root, top) if e["entity_id"]]
     counts = entity_months(root, [e["entity_id"] for e in leaders])
-    months = sorted({m for per in counts.values() for m in per if m is not None}, key=_month_key)
+    mentioned = {m for per in counts.values() for m in per if m is not None}
+    covered = mentioned | set(document_months or ())
+    months = sorted(covered, key=_month_key)
+    if months:
+        months = month_range(months[0], months[-1])
     for entity in leaders:
         per = counts.get(entity["entity_id"], {})
         undated = per.get(None, 0)
         fig.add_trace(
             go.Scatter(
                 x=[month_start(m) for m in months],
-                y=[per.get(m, 0) for m in months],
+                y=[per.get(m, 0) if m in covered else None for m in months],
                 xperiod="M1",
                 xperiodalignment="middle",
                 mode="lines+markers",
@@ -395,7 +400,9 @@ def render_report(output_dir: str | Path, top: int = 8) -> str:
         documents_chart(stats),
         sources_chart(stats),
         languages_chart(stats),
-        entities_chart(root, top),
+        entities_chart(
+            root, top, {m["month"] for m in stats["dates"].get("documents_per_month", []) if m["month"]}
+        ),
         places_chart(root),
         dates_chart(root),
     ]
