@@ -16,9 +16,10 @@ import resource
 import time
 import tracemalloc
 
-from transforms.entities.cluster import FormStats, NameStats, build_clusters
+from transforms.entities.cluster import build_clusters
 from transforms.entities.gazetteer import lookup_place
 from transforms.entities.names import name_key
+from transforms.entities.records import FormStats, NameStats
 
 _ONSETS = ["b", "d", "f", "g", "j", "k", "l", "m", "n", "p", "r", "s", "t", "v", "ch", "kh", "z", "h"]
 _VOWELS = ["a", "e", "i", "o", "ou", "au"]

@@ -10,20 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from transforms.entities.cluster import (
-    ClusterAssignment,
-    Mention,
-    ResolvedMention,
-    build_clusters,
-    cluster_names,
-    mentions_from_spans,
-    merge,
-    resolve_within_document,
-    spurious_reason,
-    summarize,
-)
+from transforms.entities.cluster import build_clusters, cluster_names
 from transforms.entities.gazetteer import lookup_place
 from transforms.entities.names import name_key, strip_title, title_before
+from transforms.entities.records import ClusterAssignment, Mention, ResolvedMention, merge, summarize
+from transforms.entities.resolve import mentions_from_spans, resolve_within_document, spurious_reason
 from transforms.language_id import detect_language, majority_language, segment_languages
 
 ROOT = Path(__file__).resolve().parents[1]

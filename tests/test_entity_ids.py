@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import query, run_cli
-from transforms.entities.cluster import Cluster, ClusterIndex
 from transforms.entities.ids import stable_ids
+from transforms.entities.records import Cluster, ClusterIndex
 
 
 def _cluster(entity_id: str, canonical: str, mentions: int) -> Cluster:

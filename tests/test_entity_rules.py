@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from transforms.entities.cluster import (
-    Mention,
-    build_clusters,
-    cluster_names,
-    names_match,
-    place_sense,
-    resolve_within_document,
-    summarize,
-)
+from transforms.entities.cluster import build_clusters, cluster_names, names_match
 from transforms.entities.gazetteer import lookup_place
 from transforms.entities.ner import RawMention
+from transforms.entities.records import Mention, summarize
+from transforms.entities.resolve import place_sense, resolve_within_document
 from transforms.entities.spans import country_test, fix_span
 from transforms.entities.transform import split_run_ons
 from transforms.entities.types import corrected_label, is_common_noun, is_demonym, is_event
@@ -205,8 +199,9 @@ def test_build_clusters_is_order_free() -> None:
 
 def _place_of(name: str, countries: dict[str, int] | None = None, sense: str | None = None):
     """The geo of a one-name LOC cluster, as `build_clusters` computes it."""
-    from transforms.entities.cluster import FormStats, NameStats, _geo
+    from transforms.entities.cluster import _geo
     from transforms.entities.names import name_key
+    from transforms.entities.records import FormStats, NameStats
 
     key = name_key(name)
     form = FormStats(mentions=3, labels={"LOC": 3.0}, surfaces={name: 3}, full_forms={name: 3})

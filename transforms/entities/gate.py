@@ -2,7 +2,7 @@
 
 Why: NER is most of a run's CPU, and in French news a good part of the sentences has no name at
 all ("Le gouvernement a annoncé une hausse des prix."). The pipeline keeps only mentions written
-with a capital letter or a digit (`cluster.spurious_reason` drops lowercase and calendar words),
+with a capital letter or a digit (`resolve.spurious_reason` drops lowercase and calendar words),
 so a sentence whose every word is lowercase, after its first, cannot yield a mention we keep.
 
 The test, per word (elisions split: `d'Haftar` is `Haftar`, `l'ONU` is `ONU`):

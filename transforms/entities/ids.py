@@ -23,7 +23,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from transforms.entities.cluster import ClusterIndex
+from transforms.entities.records import ClusterIndex
 
 
 @dataclass(frozen=True)

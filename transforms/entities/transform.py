@@ -1,6 +1,7 @@
 """Beam adapter of entity resolution: raw spaCy mentions -> resolved entities, clusters and name state.
 
-The algorithm lives in ``cluster.py`` as plain functions; this module only distributes it:
+The algorithm lives in ``resolve.py`` (within a document) and ``cluster.py`` (across documents) as
+plain functions over the records of ``records.py``; this module only distributes it:
 
 1. Each document is resolved on its own where it is enriched (``resolve_document``, called by
    ``transforms/enrich.py``: ``resolve_within_document`` needs the whole body, for acronym
@@ -44,20 +45,19 @@ from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 from apache_beam.transforms.window import GlobalWindows
 
 from transforms.dedup.state import ReadState
-from transforms.entities.cluster import (
+from transforms.entities.cluster import assign, build_clusters
+from transforms.entities.ids import stable_ids
+from transforms.entities.names import TITLES
+from transforms.entities.ner import RawMention
+from transforms.entities.records import (
     ClusterIndex,
     FormStats,
     Mention,
     NameStats,
     ResolvedMention,
-    assign,
-    build_clusters,
-    resolve_within_document,
     summarize,
 )
-from transforms.entities.ids import stable_ids
-from transforms.entities.names import TITLES
-from transforms.entities.ner import RawMention
+from transforms.entities.resolve import resolve_within_document
 
 CONTEXT_CHARS = 40  # text kept on each side of a mention for title and acronym-definition detection
 STATE_TABLE = "state_entity_names"
