@@ -57,7 +57,7 @@ def run_pipeline(output: Path) -> None:
 def content_inference_without_datelines() -> tuple[int, int, list[str]]:
     """(articles dated, right, wrong ones) by content inference alone once datelines are removed."""
     from tests.quality.gold import load_pub_dates
-    from transforms.dates.extract import infer_pub_date
+    from transforms.dates.content_date import infer_pub_date
     from transforms.dates.publication import dateline_date
 
     gold = load_pub_dates()

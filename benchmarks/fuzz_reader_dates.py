@@ -38,7 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from transforms.dates.extract import extract_dates, infer_pub_date  # noqa: E402
+from transforms.dates.content_date import infer_pub_date  # noqa: E402
+from transforms.dates.extract import extract_dates  # noqa: E402
 from transforms.read import ReadConfig, RejectInput, make_doc_id, parse_document  # noqa: E402
 from transforms.segment import SegmentConfig, split_body  # noqa: E402
 

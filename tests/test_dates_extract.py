@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms.dates.extract import DateMention, extract_dates, infer_pub_date
+from transforms.dates.content_date import infer_pub_date
+from transforms.dates.extract import DateMention, extract_dates
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}(-\d{2})?)\s*")

@@ -7,7 +7,7 @@
    10h32", their English forms, or a line holding only a date. It beats every date of the body.
 4. ``path``: a date in the file's path or name (`path_date`): `/2018/11/17/`, `2018-11-17_slug.txt`,
    `20181117-slug.txt`, `/2018/11/` (month), or the user's own patterns.
-5. ``content``: inference from the body (`transforms/dates/extract.infer_pub_date`), last.
+5. ``content``: inference from the body (`transforms/dates/content_date.infer_pub_date`), last.
 
 Two rules hold for every source (`choose_pub_date`): a date after the ingestion day is never taken (it
 is impossible, whatever the evidence says; "the ingestion day" is the latest calendar day anywhere on

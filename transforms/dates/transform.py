@@ -20,7 +20,8 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 
 from transforms.assemble import AssembledDocument
-from transforms.dates.extract import DateMention, extract_dates, infer_pub_date
+from transforms.dates.content_date import infer_pub_date
+from transforms.dates.extract import DateMention, extract_dates
 from transforms.dates.publication import (
     PubDate,
     choose_pub_date,
