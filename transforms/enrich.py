@@ -38,15 +38,19 @@ def model_language(model: str) -> str:
     return model.split("_", 1)[0]
 
 
-def ner_inputs(item: AssembledDocument, language: str, gate: bool = True) -> tuple[NerInput, ...]:
-    """The document's canonical segments in `language` (duplicates and other languages skip NER),
-    with `gate` only those that may hold a name (`transforms/entities/gate.py`)."""
+def ner_inputs(item: AssembledDocument, language: str) -> tuple[NerInput, ...]:
+    """The document's canonical segments in `language` (duplicates and other languages skip NER)."""
     languages = item.languages or (None,) * len(item.segments)
     return tuple(
         NerInput(segment.doc_id, segment.segment_id, segment.start_char, segment.text, item.pub_month)
         for segment, verdict, lang in zip(item.segments, item.verdicts, languages, strict=True)
-        if not verdict.is_duplicate and lang == language and (not gate or may_hold_entity(segment.text))
+        if not verdict.is_duplicate and lang == language
     )
+
+
+def gated(inputs: tuple[NerInput, ...]) -> tuple[NerInput, ...]:
+    """The segments that may hold a name (`transforms/entities/gate.py`): the only ones NER reads."""
+    return tuple(item for item in inputs if may_hold_entity(item.text))
 
 
 def batch_rows(items: Iterable[AssembledDocument], rows_of: RowsOf) -> list[tuple[str, list[dict]]]:
@@ -103,15 +107,15 @@ class _Enrich(beam.DoFn):
         canonical = sum(1 for item in items for verdict in item.verdicts if not verdict.is_duplicate)
         mentions: dict[str, list[RawMention]] = {}
         for model in self._models:
-            language = model_language(model)
-            inputs = [found for item in items if (found := ner_inputs(item, language, self._gate))]
+            in_language = [ner_inputs(item, model_language(model)) for item in items]
+            inputs = [
+                found for document in in_language if (found := gated(document) if self._gate else document)
+            ]
             read = sum(len(document) for document in inputs)
-            in_language = read
-            if self._gate:
-                in_language = sum(len(ner_inputs(item, language, gate=False)) for item in items)
-                self._gated.inc(in_language - read)
+            offered = sum(len(document) for document in in_language)
+            self._gated.inc(offered - read)
             self._ner_segments.inc(read)
-            self._other_language.inc(canonical - in_language)  # per model, as before the fusion
+            self._other_language.inc(canonical - offered)  # per model, as before the fusion
             for found in mentions_by_document(self._nlp[model], inputs):
                 self._raw.inc(len(found))
                 mentions.setdefault(found[0].doc_id, []).extend(found)
