@@ -59,21 +59,29 @@ def _footer_ok(path: Path) -> bool:
     return True
 
 
+def _manifests(root: Path) -> list[dict]:
+    """The readable run manifests (`DIR/_runs/*.json`) that name their run; the others say nothing."""
+    found = []
+    for path in sorted((root / "_runs").glob("*.json")):
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(manifest, dict) and isinstance(manifest.get("run_id"), str):
+            found.append(manifest)
+    return found
+
+
 def manifest_rows(root: Path) -> dict[str, dict[str, int]]:
     """table -> run_id -> rows the run's manifest(s) say it wrote (a run's chunks and a stream's
     manifest included); runs without a readable manifest are absent (nothing to compare with)."""
     expected: dict[str, dict[str, int]] = defaultdict(dict)
-    for path in sorted((root / "_runs").glob("*.json")):
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            rows = manifest["counts"]["rows"]
-            run_id = manifest["run_id"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
+    for manifest in _manifests(root):
+        rows = (manifest.get("counts") or {}).get("rows") or {}
         for table in STATE_TABLES:
-            name = table
-            if isinstance(rows.get(name), int):
-                expected[table][run_id] = expected[table].get(run_id, 0) + rows[name]
+            if isinstance(rows.get(table), int):
+                run_id = manifest["run_id"]
+                expected[table][run_id] = expected[table].get(run_id, 0) + rows[table]
     return expected
 
 
@@ -127,17 +135,6 @@ def state_problems(root: Path) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------------------------- rebuild
-def _manifest_options(root: Path) -> dict[str, dict]:
-    options: dict[str, dict] = {}
-    for path in sorted((root / "_runs").glob("*.json")):
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-            options[manifest["run_id"]] = manifest.get("options") or {}
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return options
-
-
 def document_state(root: Path) -> list[dict]:
     columns = ["doc_id", "source", "content_sha256", "revision", "run_id"]
     documents = read_table(root, "documents", columns)
@@ -155,7 +152,7 @@ def segment_state(root: Path) -> list[dict]:
     if segments is None or documents is None:
         return []
     run_of = dict(zip(documents["doc_id"].to_pylist(), documents["run_id"].to_pylist(), strict=True))
-    options = _manifest_options(root)
+    options = {manifest["run_id"]: manifest.get("options") or {} for manifest in _manifests(root)}
     default_words = SegmentConfig().min_dedup_words
     rows = []
     canonical = segments.filter(pc.invert(segments["is_duplicate"]))
