@@ -13,7 +13,7 @@ from typing import Any
 
 import pyarrow.compute as pc
 
-from pipeline.analytics import read_table
+from pipeline.analytics import open_table, read_table
 
 #: Trailing date folders (`…/2018/11/17`, `…/2018/11`, `…/2018`): the publication date of a file,
 #: not another source, so `agences/2012/06/22` and `agences/2012/07/04` are one source `agences`.
@@ -92,7 +92,7 @@ def top_copied(root: Path, top: int = 10) -> list[dict[str, Any]]:
     many of their segments, and where the copies come from (`origin`).
     """
     segments = read_table(root, "segments", ["segment_id", "doc_id", "duplicate_of"])
-    documents = read_table(root, "documents", ["doc_id", "source", "url", "title", "text"])
+    documents = read_table(root, "documents", ["doc_id", "source", "url", "title"])
     if segments is None or documents is None or not segments.num_rows:
         return []
     copies = segments.filter(pc.is_valid(segments["duplicate_of"])).select(["doc_id", "duplicate_of"])
@@ -102,9 +102,7 @@ def top_copied(root: Path, top: int = 10) -> list[dict[str, Any]]:
     if not joined.num_rows:
         return []
     per_pair = joined.group_by(["canonical_doc", "doc_id"]).aggregate([([], "count_all")])
-    info = {
-        r["doc_id"]: r for r in documents.select(["doc_id", "source", "url", "title", "text"]).to_pylist()
-    }
+    info = {r["doc_id"]: r for r in documents.to_pylist()}
     found: dict[str, dict[str, Any]] = {}
     for row in per_pair.to_pylist():
         entry = found.setdefault(row["canonical_doc"], {"copied_by": 0, "segments": 0, "origins": {}})
@@ -113,21 +111,31 @@ def top_copied(root: Path, top: int = 10) -> list[dict[str, Any]]:
         copier = info.get(row["doc_id"])
         where = origin(copier["source"], copier["url"]) if copier else "?"
         entry["origins"][where] = entry["origins"].get(where, 0) + 1
-    ranked = sorted(found.items(), key=lambda kv: (-kv[1]["copied_by"], -kv[1]["segments"], kv[0]))
+    ranked = sorted(found.items(), key=lambda kv: (-kv[1]["copied_by"], -kv[1]["segments"], kv[0]))[:top]
+    texts = _texts(root, [doc_id for doc_id, _ in ranked if not (info.get(doc_id) or {}).get("title")])
     result = []
-    for doc_id, entry in ranked[:top]:
+    for doc_id, entry in ranked:
         doc = info.get(doc_id) or {}
         result.append(
             {
                 "doc_id": doc_id,
                 "source": doc.get("source"),
-                "title": doc.get("title") or first_words(doc.get("text") or ""),
+                "title": doc.get("title") or first_words(texts.get(doc_id, "")),
                 "copied_by": entry["copied_by"],
                 "copied_segments": entry["segments"],
                 "copier_origins": dict(sorted(entry["origins"].items(), key=lambda kv: (-kv[1], kv[0]))),
             }
         )
     return result
+
+
+def _texts(root: Path, doc_ids: list[str]) -> dict[str, str]:
+    """The bodies of a few documents only (the whole `text` column is most of an output's bytes)."""
+    dataset = open_table(root, "documents") if doc_ids else None
+    if dataset is None:
+        return {}
+    rows = dataset.to_table(columns=["doc_id", "text"], filter=pc.field("doc_id").isin(doc_ids))
+    return dict(zip(rows["doc_id"].to_pylist(), rows["text"].to_pylist(), strict=True))
 
 
 def first_words(text: str, limit: int = 80) -> str:
