@@ -37,7 +37,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.analytics import read_table
+from pipeline.analytics import Partition, parquet_file, read_table
+from pipeline.command import DamagedFile
 from schemas.tables import TABLE_DIRS, schema_for
 
 STATE_TABLES = ("state_documents", "state_segments", "state_entity_names", "state_entity_ids")
@@ -45,16 +46,14 @@ DAMAGED_DIRNAME = ".damaged"
 
 
 def _files(root: Path, table: str) -> list[Path]:
-    folder = root / TABLE_DIRS[table]
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob("*.parquet") if not p.name.startswith((".", "_")))
+    """The state table's data files, as every reader sees them (`Partition.files`)."""
+    return Partition(table, None, root / TABLE_DIRS[table]).files()
 
 
 def _footer_ok(path: Path) -> bool:
     try:
-        pq.ParquetFile(path)
-    except (pa.ArrowException, OSError):
+        parquet_file(path)
+    except DamagedFile:
         return False
     return True
 
@@ -241,10 +240,15 @@ def _replace_table(root: Path, table: str, rows: list[dict]) -> int:
 
     folder = root / TABLE_DIRS[table]
     folder.mkdir(parents=True, exist_ok=True)
-    old = _files(root, table) + sorted(folder.glob("*.parquet.tmp"))
+    # What a killed rebuild left (under the lock nothing live owns it): its new file, half written,
+    # and the old files it had moved aside; the tables are the truth, so both go.
+    for stale in folder.glob(".rebuild-*.parquet.tmp"):
+        stale.unlink()
+    for stale in folder.parent.glob(f".{folder.name}-replaced-*"):
+        shutil.rmtree(stale)
     damaged = root / "_state" / DAMAGED_DIRNAME
-    for path in old:
-        if path.suffix == ".parquet" and not _footer_ok(path):
+    for path in _files(root, table):
+        if not _footer_ok(path):
             damaged.mkdir(parents=True, exist_ok=True)
             os.replace(path, damaged / f"{table}-{path.name}")
     if not rows:

@@ -99,3 +99,21 @@ def test_a_run_after_losing_state_writes_what_the_intact_run_writes(
         expected, got = table_rows(reference, name), table_rows(output, name)
         assert len(got) == len(expected), name  # nothing doubled
         assert got == expected, name
+
+
+def test_a_killed_rebuild_leaves_nothing_the_next_one_keeps(
+    seeds_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+) -> None:
+    """A rebuild killed after writing its new file, or after moving the old files aside: the next
+    rebuild removes both leftovers and ends with the same rows."""
+    output = tmp_path / "out"
+    shutil.copytree(seeds_run[0], output)
+    before = table_rows(output, "state_segments")
+    folder = output / TABLE_DIRS["state_segments"]
+    (folder / ".rebuild-4242.parquet.tmp").write_bytes(b"PAR1 half")
+    aside = folder.parent / f".{folder.name}-replaced-20261203T000000000000"
+    aside.mkdir()
+    shutil.copy(next(folder.glob("*.parquet")), aside / "old.parquet")
+    rebuild_state(output, ["state_segments"])
+    assert not list(folder.glob(".rebuild-*")) and not aside.exists()
+    assert table_rows(output, "state_segments") == before
