@@ -168,9 +168,6 @@ def run(
     0 ok, 1 failed, 2 usage error, 3 ok but some inputs rejected (see OUTPUT/rejected/), 75 another
     run holds OUTPUT/_lock.
     """
-    from pipeline.logs import quiet_logging
-
-    quiet_logging(verbose)
     jsonl_fields = _input_options(path_date_pattern, jsonl_field)
     beam_args = check_beam_args(ctx.args)
     from pipeline.paths import check_output_path, input_patterns, unmatched_inputs
@@ -253,9 +250,6 @@ def watch(
     and re-ingested on the next start. Exit codes as for `run` (75 if OUTPUT is locked).
     """
 
-    from pipeline.logs import quiet_logging
-
-    quiet_logging(verbose)
     from pipeline.stream import StreamConfig, run_watch
 
     jsonl_fields = _input_options(path_date_pattern, jsonl_field)
@@ -347,9 +341,6 @@ def eval_dates(
     """
     import tempfile
 
-    from pipeline.logs import quiet_logging
-
-    quiet_logging(verbose)
     from pipeline.eval_dates import evaluate
 
     with tempfile.TemporaryDirectory(prefix="newsbeam-eval-") as scratch:
