@@ -42,6 +42,15 @@ def clean_stale_temporary(output: str) -> None:
         FileSystems.delete([temp])
 
 
+def recover_output(output: str, lock: RunLock) -> None:
+    """What every delivery does first, under the output lock: undo a killed run's leftovers (local
+    lock only: on an object store nothing proves no live run owns them), then rebuild a lost or
+    damaged `_state/` from the tables."""
+    if lock.path is not None:
+        clean_stale_temporary(output)
+    repair_state(output)
+
+
 def new_run_config(
     inputs: Sequence[str], output: str, started: dt.datetime, spacy_models: Sequence[str], **settings: object
 ):  # -> pipeline.build.RunConfig (imported lazily: Beam is heavy)
@@ -201,9 +210,7 @@ def run_batch(
     first = new_run_config(inputs, output, started, spacy_models)
     totals: dict[str, int] = {}
     with RunLock(first.output, first.run_id, wait_seconds=lock_wait_seconds) as lock:
-        if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
-            clean_stale_temporary(first.output)
-        repair_state(first.output)
+        recover_output(first.output, lock)
         for index, (patterns, expected) in enumerate(chunks):
             chunk_started = dt.datetime.now(dt.UTC)
             chunk_clock = time.perf_counter()

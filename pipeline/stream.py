@@ -39,7 +39,7 @@ from pipeline.build import (
 )
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
-from pipeline.runner import clean_stale_temporary, new_run_config, repair_state
+from pipeline.runner import new_run_config, recover_output
 from transforms.dates import InferPubDates
 from transforms.dedup.state import ReadState, against_history
 from transforms.dedup.streaming import DeduplicateStream
@@ -171,9 +171,7 @@ def run_watch(
     previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with RunLock(config.output, config.run_id) as lock:
-            if lock.path is not None:  # a local lock: nothing else can own DIR/_temporary
-                clean_stale_temporary(config.output)
-            repair_state(config.output)
+            recover_output(config.output, lock)
             pipeline = beam.Pipeline(options=options)
             build_streaming(pipeline, config, stream)
             result = pipeline.run()
