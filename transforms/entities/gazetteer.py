@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from transforms.entities.names import match_tokens, name_key
+from transforms.entities.names import is_acronym, match_tokens, name_key
 from transforms.records import cheap_pickle
 
 
@@ -243,8 +243,6 @@ SHORT_NAME_POPULATION = 100_000
 def is_short_name(name: str) -> bool:
     """Acronyms and names under four letters: too often a word, a code or an abbreviation ("US",
     "RDC", "RER", "Ça") to be matched loosely."""
-    from transforms.entities.names import is_acronym
-
     letters = [c for c in name if c.isalpha()]
     return len(letters) < 4 or is_acronym(name)
 
