@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.analytics import iter_partitions, local_dir, parquet_file, read_table
-from pipeline.analytics.breakdowns import language_stats, share, source_stats
+from pipeline.analytics.breakdowns import language_stats, rejection_details, share, source_stats
 from schemas.tables import NULL_PARTITION, PARTITION_COLUMN
 
 RUNS_DIRNAME = "_runs"
@@ -202,10 +202,8 @@ def last_runs(root: Path, limit: int = 5) -> list[dict[str, Any]]:
 
 
 def rejected_reasons(root: Path) -> dict[str, int]:
-    rejected = read_table(root, "rejected", ["reason"])
-    if rejected is None:
-        return {}
-    return {r["reason"]: r["n"] for r in sorted(_group_count(rejected, ["reason"]), key=lambda r: -r["n"])}
+    """Rejected inputs per reason, most frequent first (the report's rejection table, counts only)."""
+    return {detail["reason"]: detail["inputs"] for detail in rejection_details(root)}
 
 
 def collect_stats(output_dir: str | Path, top: int = 10, runs: int = 5) -> dict[str, Any]:
