@@ -147,18 +147,19 @@ def segment_state(root: Path) -> list[dict]:
     from transforms.segment import SegmentConfig, normalize_for_hash
 
     segments = read_table(root, "segments", ["segment_id", "doc_id", "text", "content_hash", "is_duplicate"])
-    documents = read_table(root, "documents", ["doc_id", "run_id"])
+    documents = read_table(root, "documents", ["doc_id", "run_id", "pub_date", "source"])
     if segments is None or documents is None:
         return []
-    run_of = dict(zip(documents["doc_id"].to_pylist(), documents["run_id"].to_pylist(), strict=True))
+    of_doc = {row["doc_id"]: row for row in documents.to_pylist()}
     options = {manifest["run_id"]: manifest.get("options") or {} for manifest in _manifests(root)}
     default_words = SegmentConfig().min_dedup_words
     rows = []
     canonical = segments.filter(pc.invert(segments["is_duplicate"]))
     for row in canonical.to_pylist():
-        run_id = run_of.get(row["doc_id"])
-        if run_id is None:
+        doc = of_doc.get(row["doc_id"])
+        if doc is None:
             continue
+        run_id = doc["run_id"]
         min_words = int(options.get(run_id, {}).get("min_dedup_words") or default_words)
         if len(normalize_for_hash(row["text"]).split()) < min_words:
             continue
@@ -170,6 +171,8 @@ def segment_state(root: Path) -> list[dict]:
                 "shingles": list(found.shingles) if found else [],
                 "bands": list(found.bands) if found else [],
                 "run_id": run_id,
+                "pub_date": doc["pub_date"],
+                "source": doc["source"],
             }
         )
     return rows

@@ -16,7 +16,9 @@ import pyarrow as pa
 #: 1: first release. 2: `documents.title` and `documents.url` (JSON Lines metadata); `pub_date_source`
 #: also 'metadata', 'dateline', 'path'. Readers of version 1 files see the new columns as NULL.
 #: 3: `entity_clusters.merged_into` (a retired id's survivor) and `_state/entity_ids` (published ids).
-SCHEMA_VERSION = 3
+#: 4: `_state/segments.pub_date` and `.source` (an ingested segment's canonical order; older rows
+#: rank before them, as all history did).
+SCHEMA_VERSION = 4
 
 #: Hive partition column of every dated table; stored in the path, not in the files.
 PARTITION_COLUMN = "pub_month"
@@ -137,6 +139,10 @@ _STATE_SEGMENTS = pa.schema(
         pa.field("shingles", pa.list_(pa.uint32())),  # sorted CRC32 of word shingles (verification)
         pa.field("bands", pa.list_(pa.uint32())),  # MinHash LSH band keys (candidate join)
         pa.field("run_id", pa.string(), nullable=False),
+        # The segment's canonical order once ingested (records.ingested_order): its document's
+        # publication date and source. NULL source in files written before version 4.
+        pa.field("pub_date", pa.date32()),
+        pa.field("source", pa.string()),
     ]
 )
 

@@ -205,3 +205,26 @@ def test_clean_text_is_a_subsequence_for_any_flags(body: str, flags: list[bool])
 def _is_subsequence(small: str, big: str) -> bool:
     it = iter(big)
     return all(char in it for char in small)
+
+
+def test_a_tie_between_two_earlier_originals_goes_to_the_earlier_in_every_delivery() -> None:
+    """Found by the property above: a segment equally similar (0.8) to two segments of two earlier
+    documents of the same day points at the first of them (by source) in one delivery; delivered
+    after them, it pointed at the other, since all of history had one rank and the tie fell to the
+    segment ids. History keeps its canonical order (`records.history_order`)."""
+    day = dt.date(2000, 1, 1)
+    bodies = [
+        ("in/00.txt", "vide. vide. le le le le accord accord le le Tripoli la le le la. ", None),
+        ("in/01.txt", "vide. " * 6, None),
+        ("in/02.txt", "le le le le le accord accord le le Tripoli le la le le la. " + "vide. " * 6, day),
+        ("in/03.txt", "le le accord le la le Tripoli la Tripoli. " + "vide. " * 7, day),
+    ]
+    docs = [Document(make_doc_id(s, b), s, b, "0" * 64, "utf-8", p) for s, b, p in bodies]
+    docs = sorted(docs, key=lambda d: (d.order_key, d.doc_id))
+    config = SegmentConfig(max_segment_chars=200, min_dedup_words=1)
+    _, verdicts = dedup(docs, config)
+    one_delivery = {k: v for k, v in verdicts.items() if v.is_duplicate}
+    tied = one_delivery[docs[2].doc_id + "-p0000-s0000"]
+    assert (tied.duplicate_of, tied.similarity) == (docs[0].doc_id + "-p0000-s0000", 0.8)
+    for cuts in ([1], [2], [3], [1, 2], [2, 3], [1, 2, 3]):
+        assert deliver_in_parts(docs, config, cuts) == one_delivery, cuts

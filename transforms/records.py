@@ -57,8 +57,30 @@ class Document:
         return (1, self.pub_date is None, self.pub_date or dt.date.min, self.source)
 
 
-#: Order key of segments ingested by an earlier run: before anything of the current run.
+#: Order key of segments ingested by an earlier run whose state row predates schema version 4 (no
+#: `pub_date`/`source`): before anything of the current run.
 INDEX_ORDER: tuple = (0,)
+
+
+def history_order(order_key: tuple) -> tuple:
+    """The order key of a segment once ingested: before anything of a later delivery (leading 0
+    instead of 1), and among ingested segments the canonical order they were delivered in.
+
+    Why keep the rest: a later segment equally similar to two ingested ones points at the earlier
+    of them, as it would have in one delivery of everything; with one rank for all of history the
+    tie fell to the segment ids, and a corpus delivered in parts got other originals.
+    """
+    return (0, *order_key[1:]) if order_key[:1] == (1,) else INDEX_ORDER
+
+
+def ingested_order(segment_id: str, pub_date: dt.date | None, source: str | None) -> tuple:
+    """`history_order` of a segment read back from `_state/segments` (its document's publication
+    date and source, its position from its id); `INDEX_ORDER` for rows written before they were
+    stored."""
+    if source is None:
+        return INDEX_ORDER
+    paragraph, sentence = segment_id.rsplit("-p", 1)[1].split("-s")
+    return (0, pub_date is None, pub_date or dt.date.min, source, int(paragraph), int(sentence))
 
 
 class RejectInput(ValueError):

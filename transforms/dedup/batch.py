@@ -21,10 +21,12 @@ import pyarrow.compute as pc
 from transforms.dedup.decide import DedupKey, decide, dedup_keys
 from transforms.dedup.near import NearDedupConfig
 from transforms.dedup.state import within_horizon
-from transforms.records import INDEX_ORDER, DedupVerdict
+from transforms.records import DedupVerdict, ingested_order
 
-#: The columns of `_state/segments` that the decision reads.
+#: The columns of `_state/segments` that the decision reads (the order columns, `ORDER_COLUMNS`,
+#: only where the file has them: rows written before schema version 4 do not).
 INDEX_KEY_COLUMNS = ("segment_id", "content_hash", "shingles", "bands")
+ORDER_COLUMNS = ("pub_date", "source")
 
 
 def index_key_batch(batch: pa.Table, cutoff: dt.date | None) -> Iterator[pa.Table]:
@@ -37,7 +39,7 @@ def index_key_batch(batch: pa.Table, cutoff: dt.date | None) -> Iterator[pa.Tabl
     """
     if isinstance(batch, pa.RecordBatch):
         batch = pa.Table.from_batches([batch])
-    keys = batch.select(list(INDEX_KEY_COLUMNS))
+    keys = batch.select([*INDEX_KEY_COLUMNS, *(c for c in ORDER_COLUMNS if c in batch.column_names)])
     if cutoff is not None:
         run_ids = batch.column("run_id")
         kept = [r for r in pc.unique(run_ids).to_pylist() if within_horizon({"run_id": r}, cutoff)]
@@ -48,11 +50,14 @@ def index_key_batch(batch: pa.Table, cutoff: dt.date | None) -> Iterator[pa.Tabl
 
 def index_keys_of(table: pa.Table) -> Iterator[DedupKey]:
     """The DedupKeys of index rows (`index_key_batch`), read column by column: always canonical,
-    always earlier than this run (INDEX_ORDER)."""
+    always earlier than this run, in their delivered order among themselves (`ingested_order`)."""
     columns = [table.column(name).to_pylist() for name in INDEX_KEY_COLUMNS]
-    for segment_id, content_hash, shingles, bands in zip(*columns, strict=True):
+    nothing = [None] * table.num_rows
+    orders = [table.column(n).to_pylist() if n in table.column_names else nothing for n in ORDER_COLUMNS]
+    for segment_id, content_hash, shingles, bands, pub_date, source in zip(*columns, *orders, strict=True):
+        order = ingested_order(segment_id, pub_date, source)
         yield DedupKey(
-            segment_id, content_hash, INDEX_ORDER, tuple(shingles or ()), tuple(bands or ()), from_index=True
+            segment_id, content_hash, order, tuple(shingles or ()), tuple(bands or ()), from_index=True
         )
 
 

@@ -27,7 +27,7 @@ from apache_beam.metrics import Metrics
 
 from transforms.dedup.exact import exact_verdicts
 from transforms.dedup.near import Fingerprint, NearDedupConfig, fingerprints, near_edges, resolve_clusters
-from transforms.records import INDEX_ORDER, DedupVerdict, Document, Segment, cheap_pickle
+from transforms.records import DedupVerdict, Document, Segment, cheap_pickle, history_order
 from transforms.segment import SegmentConfig, segment_document
 
 
@@ -45,8 +45,11 @@ class DedupKey:
     from_index: bool = False
 
     def as_history(self) -> DedupKey:
-        """The same key once delivered: canonical, and earlier than anything delivered later."""
-        return dataclasses.replace(self, order_key=INDEX_ORDER, supersedes=None, from_index=True)
+        """The same key once delivered: canonical, earlier than anything delivered later, and in
+        its delivered order among the history (`history_order`)."""
+        return dataclasses.replace(
+            self, order_key=history_order(self.order_key), supersedes=None, from_index=True
+        )
 
 
 #: One document after segmentation: the document and its segments in reading order.
@@ -124,7 +127,7 @@ def decide_exact(copies: Iterable[DedupKey]) -> Iterator[DedupVerdict | Fingerpr
         if key.from_index:
             indexed.append(key.segment_id)
             if key.bands:
-                yield Fingerprint(key.segment_id, INDEX_ORDER, key.shingles, key.bands, True)
+                yield Fingerprint(key.segment_id, key.order_key, key.shingles, key.bands, True)
         else:
             current.append(key)
     for key, verdict in exact_verdicts(current, sorted(indexed)):

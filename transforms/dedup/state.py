@@ -95,6 +95,8 @@ def state_rows(item: AssembledDocument, run_id: str) -> Iterator[tuple[str, dict
                 "shingles": list(segment.shingles),
                 "bands": list(segment.bands),
                 "run_id": run_id,
+                "pub_date": doc.pub_date,
+                "source": doc.source,
             },
         )
 
