@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from transforms.dates.extract import extract_dates  # noqa: E402
 from transforms.dates.timebank import TimebankDoc, dateparser_baseline, load_corpus, score  # noqa: E402
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "eval" / "french-timebank-dev"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "french-timebank-dev"
 _HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}(?:-\d{2})?)\s*")
 
 

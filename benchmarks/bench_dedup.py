@@ -46,7 +46,7 @@ from transforms.dedup.near import Fingerprint, bucket_edges, fingerprint, resolv
 from transforms.records import Document, Segment  # noqa: E402
 from transforms.segment import normalize_for_hash  # noqa: E402
 
-TIMEBANK = Path(__file__).resolve().parents[2] / "shared" / "eval" / "french-timebank-dev"
+TIMEBANK = Path(__file__).resolve().parents[1] / "tests" / "data" / "french-timebank-dev"
 SEGMENTS_PER_DOC = 20
 COPY_SHARE = 0.3
 PURE_BUDGET_S = 180.0  # above this estimated time at 1M, measure 300k and extrapolate

@@ -1,7 +1,7 @@
 """How much NER the gate saves and what it costs, against ungated NER on real news.
 
 For every canonical-sized sentence of the corpora (the seeds, the 100 Wikinews articles of
-tests/data, the French TimeBank texts when ../shared is there, and the benchmark corpus when given),
+tests/data, the French TimeBank texts (vendored there too), and the benchmark corpus when given),
 the model reads the sentence ungated; a mention is *lost* when the gate (`transforms/entities/gate.py`)
 skips its sentence. Mentions the pipeline would drop anyway (lowercase, digits only: no capital
 letter or digit-letter mix) are counted apart. Prints sentences and tokens skipped, mentions lost
@@ -44,11 +44,10 @@ def corpus_texts(extra: Path | None) -> dict[str, list[tuple[str, bytes]]]:
             (str(p), p.read_bytes()) for p in sorted((ROOT / "tests/data/wikinews-fr-2012").glob("*.txt"))
         ],
     }
-    timebank = ROOT.parent / "shared" / "eval" / "french-timebank-dev"
-    if timebank.is_dir():
-        from transforms.dates.timebank import parse_tml
+    from transforms.dates.timebank import parse_tml
 
-        corpora["timebank"] = [(str(p), parse_tml(p).text.encode()) for p in sorted(timebank.glob("*.tml"))]
+    timebank = ROOT / "tests" / "data" / "french-timebank-dev"
+    corpora["timebank"] = [(str(p), parse_tml(p).text.encode()) for p in sorted(timebank.glob("*.tml"))]
     if extra:
         corpora[extra.name] = [(str(p), p.read_bytes()) for p in sorted(extra.rglob("*.txt"))]
     return corpora

@@ -13,7 +13,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
-SHARED = ROOT.parent / "shared"
+#: Half of the French TimeBank 1.1 (LGPL-LR, licence beside it), vendored: a bare clone has no ../shared.
+TIMEBANK = ROOT / "tests" / "data" / "french-timebank-dev"
 NEWSBEAM = Path(sys.executable).parent / "newsbeam"
 
 

@@ -16,11 +16,9 @@ import pytest
 from pipeline.eval_dates import EvalInputError, EvalReport, _check_documents, evaluate
 from transforms.dates.timebank import TimebankDoc
 
-from .conftest import SHARED
+from .conftest import TIMEBANK
 
-CORPUS = SHARED / "eval" / "french-timebank-dev"
-
-pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"{CORPUS} not available")
+CORPUS = TIMEBANK
 
 
 def _check_report(report: EvalReport, docs: int) -> None:

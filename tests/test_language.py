@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import SEEDS, SHARED
+from tests.conftest import SEEDS, TIMEBANK
 from transforms.dates.timebank import parse_tml
 from transforms.language import detect, quick_language
 from transforms.language_id import detect_language, split_segments
@@ -19,7 +19,7 @@ def _sentences() -> Iterator[str]:
     for path in sorted(SEEDS.glob("*.txt")):
         for segment in segment_document(parse_document(str(path), path.read_bytes())):
             yield segment.text
-    for path in sorted((SHARED / "eval" / "french-timebank-dev").glob("*.tml")):
+    for path in sorted(TIMEBANK.glob("*.tml")):
         body = parse_tml(path).text
         yield from (body[start:end] for start, end in split_segments(body))
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import TIMEBANK
 from transforms.dates.timebank import load_corpus, parse_tml, score
 
-CORPUS = SHARED / "eval" / "french-timebank-dev"
+CORPUS = TIMEBANK
 
 TML = """<?xml version='1.0' encoding='UTF-8'?>
 <TimeML>
@@ -49,7 +49,6 @@ def test_parse_tml_strips_tags_and_keeps_offsets(tml: Path) -> None:
         assert doc.text[start:end] == text
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason="TimeBank dev corpus not available")
 def test_parse_real_corpus_offsets() -> None:
     docs = load_corpus(CORPUS)
     assert len(docs) == 54
