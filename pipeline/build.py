@@ -13,7 +13,7 @@ from apache_beam.metrics import Metrics
 from pipeline.progress import CountProgress
 from transforms.assemble import AssembledDocument, document_row, segment_rows
 from transforms.dates import InferPubDates
-from transforms.dates.transform import date_rows
+from transforms.dates.stages import date_rows
 from transforms.dedup import NearDedupConfig
 from transforms.dedup.batch import DeduplicateDocuments, index_key_batch
 from transforms.dedup.decide import (
@@ -25,7 +25,7 @@ from transforms.dedup.decide import (
 from transforms.dedup.keyed import DeduplicateDocumentsKeyed
 from transforms.dedup.state import ReadState, SkipIngested, state_rows
 from transforms.enrich import ENTITIES, EnrichDocuments, model_language
-from transforms.entities.transform import ResolveEntities
+from transforms.entities.stages import ResolveEntities
 from transforms.read import ReadConfig, ReadDocuments
 from transforms.records import DedupVerdict, Document, Rejected
 from transforms.segment import SegmentConfig

@@ -181,14 +181,9 @@ def segment_state(root: Path) -> list[dict]:
 def entity_state(root: Path) -> tuple[list[dict], list[dict]]:
     """Rows of `_state/entity_names` and `_state/entity_ids`, replaying each run (module docstring)."""
     from transforms.entities.ner import RawMention
-    from transforms.entities.transform import (
-        EntityStats,
-        build_entity_index,
-        document_stats,
-        resolve_document,
-        split_by_key,
-        state_row,
-    )
+    from transforms.entities.per_document import resolve_document
+    from transforms.entities.stages import build_entity_index
+    from transforms.entities.state import EntityStats, document_stats, split_by_key, state_row
 
     columns = ["doc_id", "segment_id", "text", "model_label", "label", "start_char", "end_char", "entity_id"]
     entities = read_table(root, "entities", [*columns, "pub_month"])

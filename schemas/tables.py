@@ -158,7 +158,7 @@ _STATE_DOCUMENTS = pa.schema(
 
 
 # Cross-run entity state: per distinct name key and run, that run's statistics (a JSON delta, see
-# transforms/entities/transform.py); the sum over all runs rebuilds the whole history.
+# transforms/entities/state.py); the sum over all runs rebuilds the whole history.
 _STATE_ENTITY_NAMES = pa.schema(
     [
         pa.field("key", pa.string(), nullable=False),

@@ -8,10 +8,10 @@ import pytest
 from transforms.entities.cluster import build_clusters, cluster_names, names_match
 from transforms.entities.gazetteer import lookup_place
 from transforms.entities.ner import RawMention
+from transforms.entities.per_document import split_run_ons
 from transforms.entities.records import Mention, summarize
 from transforms.entities.resolve import place_sense, resolve_within_document
 from transforms.entities.spans import country_test, fix_span
-from transforms.entities.transform import split_run_ons
 from transforms.entities.types import corrected_label, is_common_noun, is_demonym, is_event
 
 IS_COUNTRY = country_test()

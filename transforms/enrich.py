@@ -4,7 +4,7 @@ Why one DoFn rather than a transform per concern: on Beam's local runner every e
 a stage boundary is encoded and decoded, and a join on doc_id (mentions back to their document for
 resolution) is one more shuffle of every document. Here a batch of documents goes through the whole
 per-document work where it is, and leaves as a few batches of table rows plus one DocumentEntities
-per document for the run-wide step (clusters, `transforms/entities/transform.py`). The algorithms
+per document for the run-wide step (clusters, `transforms/entities/stages.py`). The algorithms
 stay in their concern's module (`language.py`, `dates/`, `entities/`); this module only chains them.
 
 NER: the canonical segments of a document in a model's language go to that model (duplicates are read
@@ -24,7 +24,7 @@ from apache_beam.utils import shared
 from transforms.assemble import AssembledDocument
 from transforms.entities.gate import may_hold_entity
 from transforms.entities.ner import NerInput, RawMention, load_model, mentions_by_document
-from transforms.entities.transform import DocumentEntities, resolve_document
+from transforms.entities.per_document import DocumentEntities, resolve_document
 from transforms.language import with_languages
 
 #: Tag of the DocumentEntities output; the main output is (table, rows) batches.

@@ -5,9 +5,9 @@ last, then input path, then position in the document, see `Segment.order_key`); 
 is flagged `is_duplicate=True, duplicate_kind='exact', duplicate_of=<canonical segment_id>`.
 Nothing is dropped: the segments table keeps every copy.
 
-`exact_verdicts` decides the copies of one hash, this run's and the index's: the batch dedup
-(`documents.py`) calls it per hash inside its one global decision, the per-segment `Deduplicate`
-(`transform.py`, streaming) per key after grouping by hash.
+`exact_verdicts` decides the copies of one hash, this delivery's and the index's: `decide.decide_exact`
+calls it per hash, for the batch wrapper (`batch.py`, one decision per run), the streaming one
+(`streaming.py`, one per window) and the band-keyed one (`keyed.py`).
 """
 
 from __future__ import annotations

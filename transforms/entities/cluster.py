@@ -1,6 +1,6 @@
 """Cross-document entity clustering: the resolved names of every document, one cluster per entity.
 
-Steps (plain functions, so a Beam job can distribute them; `transform.py` does):
+Steps (plain functions, so a Beam job can distribute them; `stages.py` does):
 
 1. ``resolve.resolve_within_document(mentions, doc_text)`` per document (see `resolve.py`).
 2. ``records.summarize(resolved) -> NameStats`` per worker; ``records.merge(a, b)`` combines them.

@@ -1,8 +1,9 @@
 """The records of entity resolution: mentions as found and as resolved, the mergeable name statistics
 a run accumulates (`NameStats`, with `summarize` and `merge`), and the clusters built from them.
 
-Shared by within-document resolution (`resolve.py`), cross-document clustering (`cluster.py`) and the
-Beam adapter (`transform.py`); plain dataclasses, so every step can be tested without a pipeline.
+Shared by within-document resolution (`resolve.py`), cross-document clustering (`cluster.py`) and
+the Beam stages (`per_document.py`, `state.py`, `stages.py`); plain dataclasses, so every step can be
+tested without a pipeline.
 """
 
 from __future__ import annotations

@@ -27,7 +27,9 @@ from schemas.tables import TABLES
 from transforms.assemble import AssembledDocument, assemble
 from transforms.enrich import ENTITIES, EnrichDocuments
 from transforms.entities.ner import NerInput, find_mentions, load_model, mentions_by_document
-from transforms.entities.transform import ResolveEntities, decode_key_stats, encode_key_stats, run_on_offset
+from transforms.entities.per_document import run_on_offset
+from transforms.entities.stages import ResolveEntities
+from transforms.entities.state import decode_key_stats, encode_key_stats
 from transforms.read import parse_document
 from transforms.records import DedupVerdict
 from transforms.segment import segment_document
