@@ -52,6 +52,7 @@ class RunConfig:
     progress_dir: str | None = None  # where workers keep their counts (pipeline.progress); None: no progress
     dedup_decision: str = "combine"  # or "keyed" (transforms/dedup/keyed.py), see runner.dedup_decision_for
     ner_gate: bool = True  # skip NER on segments without a possible name (transforms/entities/gate.py)
+    table_format: str = "delta"  # or "parquet": no Delta log (transforms/delta_log.py)
 
 
 def _document_rows(item: AssembledDocument, config: RunConfig) -> Iterator[tuple[str, dict]]:
@@ -154,5 +155,6 @@ def enrich_and_write(
     return (
         (enriched.rows, entity_rows, rejected_rows)
         | "AllRows" >> beam.Flatten()
-        | "Write" >> WriteTables(config.output, config.run_id, config.shards_per_partition)
+        | "Write"
+        >> WriteTables(config.output, config.run_id, config.shards_per_partition, config.table_format)
     )

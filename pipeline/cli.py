@@ -35,6 +35,19 @@ EXIT_REJECTED = 3  # the run finished, some inputs were rejected: see DIR/reject
 # EXIT_FAILED (1), EXIT_USAGE (2), EXIT_LOCKED (75): pipeline.command, where failures become exits
 
 
+class TableFormat(StrEnum):
+    """`--format`: Parquet files plus a Delta Lake log per table, or the files alone."""
+
+    delta = "delta"
+    parquet = "parquet"
+
+
+FORMAT_HELP = (
+    "delta: the Parquet files plus a Delta Lake log per table (one commit per run; readers see whole "
+    "runs and earlier versions); parquet: the files alone. An output keeps the format it started with."
+)
+
+
 class DedupDecision(StrEnum):
     """`--dedup-decision`: see pipeline.runner.dedup_decision_for."""
 
@@ -150,6 +163,7 @@ def run(
             "digit-letter mix that the NER gate skips (for audits; same entities on real news, more time)."
         ),
     ] = False,
+    table_format: Annotated[TableFormat, typer.Option("--format", help=FORMAT_HELP)] = TableFormat.delta,
     allow_empty: Annotated[
         bool, typer.Option(help="An --input that matches no file is not an error (exit 0, nothing written).")
     ] = False,
@@ -173,7 +187,7 @@ def run(
     from pipeline.paths import check_output_path, input_patterns, unmatched_inputs
     from pipeline.runner import run_batch
 
-    check_output_path(output)
+    check_output_path(output, table_format.value)
     patterns = input_patterns(input)
     missing = unmatched_inputs(patterns)
     if missing and not allow_empty:
@@ -200,6 +214,7 @@ def run(
         jsonl_fields=jsonl_fields,
         dedup_decision=dedup_decision.value,
         ner_all_segments=ner_all_segments,
+        table_format=table_format.value,
     )
     if json_summary:
         typer.echo(json.dumps(summary.to_json(), indent=2, default=str))
@@ -239,6 +254,7 @@ def watch(
     path_date_pattern: Annotated[list[str], typer.Option(help="As for `run`.")] = [],  # noqa: B006
     jsonl_field: Annotated[list[str], typer.Option(help="As for `run`.")] = [],  # noqa: B006
     ner_all_segments: Annotated[bool, typer.Option(help="As for `run`.")] = False,
+    table_format: Annotated[TableFormat, typer.Option("--format", help="As for `run`.")] = TableFormat.delta,
     stop_after: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (default: run until SIGTERM/SIGINT).")
     ] = None,
@@ -256,7 +272,7 @@ def watch(
     beam_args = check_beam_args(ctx.args)
     from pipeline.paths import check_output_path, input_patterns
 
-    check_output_path(output)
+    check_output_path(output, table_format.value)
     patterns = input_patterns(input)
     stream = StreamConfig(poll_seconds, window_seconds, int(dedup_horizon_hours * 3600))
     try:
@@ -270,6 +286,7 @@ def watch(
             path_date_pattern,
             jsonl_fields,
             ner_all_segments,
+            table_format.value,
         )
     except RuntimeError as failure:
         typer.echo(f"error: {failure}", err=True)

@@ -44,6 +44,8 @@ class RunSummary:
     wall_seconds: float
     counters: dict[str, int]
     options: dict[str, Any] = field(default_factory=dict)
+    #: Each table's Delta version after this run (the consistent cut, `delta_log.table_versions`).
+    delta_versions: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def of_run(
@@ -59,6 +61,7 @@ class RunSummary:
             wall_seconds=wall_seconds,
             counters=counters,
             options=options,
+            delta_versions=delta_versions_of(config.output, config.run_id),
         )
 
     @property
@@ -128,6 +131,7 @@ class RunSummary:
                 "rows": {k[5:]: v for k, v in self.counters.items() if k.startswith("rows_")},
             },
             "counts_add_up": self.counts_add_up,
+            "delta_versions": self.delta_versions,
             "counters": self.counters,
             "options": self.options,
             "versions": {
@@ -162,6 +166,19 @@ class RunSummary:
         """Every Beam counter of the run (the summary's sources), one per line."""
         width = max((len(name) for name in self.counters), default=0)
         return "\n".join(f"  {name:<{width}}  {value:>10,}" for name, value in self.counters.items())
+
+
+def delta_versions_of(output: str, run_id: str) -> dict[str, int]:
+    """The tables' Delta versions after `run_id`'s last commit; empty without a log (plain Parquet,
+    an object store, or a run that wrote nothing)."""
+    from transforms.delta_log import has_log, table_versions
+
+    if "://" in output or not has_log(output):
+        return {}
+    try:
+        return table_versions(output, run_id)
+    except KeyError:
+        return {}
 
 
 def write_manifest(summary: RunSummary) -> str:

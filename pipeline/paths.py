@@ -53,12 +53,21 @@ def unmatched_inputs(patterns: Sequence[str]) -> list[str]:
     return missing
 
 
-def check_output_path(output: str) -> None:
-    """An output must be a folder we can write to, or not exist yet (it is created)."""
+def check_output_path(output: str, table_format: str = "delta") -> None:
+    """An output must be a folder we can write to, or not exist yet (it is created); a plain Parquet
+    run must not write into an output whose tables keep a Delta log (the log would miss its files),
+    and the Delta log is kept on local paths only."""
     if _is_local(output) and os.path.exists(output) and not os.path.isdir(output):
         raise UserError(f"--output {output!r} is a file; give a folder (it is created if missing)")
     if _is_local(output):
         _check_writable(output)
+        from transforms.delta_log import has_log
+
+        if table_format == "parquet" and has_log(output):
+            raise UserError(
+                f"--output {output!r} keeps a Delta Lake log (its tables' _delta_log/); "
+                "drop --format parquet, or give a new output"
+            )
 
 
 def _check_writable(output: str) -> None:

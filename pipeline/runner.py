@@ -37,6 +37,10 @@ def clean_stale_temporary(output: str) -> None:
     removed = roll_back_pending(output)
     if removed:
         logging.getLogger("newsbeam").warning("rolled back %d file(s) of an interrupted run", len(removed))
+        from transforms import delta_log
+
+        if delta_log.has_log(output):  # a crash after the commit: the log names what was removed
+            delta_log.commit_all(output, "recovery", "rollback")
     temp = output.rstrip("/") + "/_temporary"
     if FileSystems.exists(temp):
         FileSystems.delete([temp])
@@ -181,6 +185,7 @@ def run_batch(
     jsonl_fields: JsonlFields | None = None,
     dedup_decision: str = "auto",
     ner_all_segments: bool = False,
+    table_format: str = "delta",
 ) -> RunSummary:
     """Run the pipeline to completion over the inputs, in chunks of `chunk_files` files when there
     are more; returns the summary of the whole (each chunk also writes its own manifest).
@@ -205,6 +210,7 @@ def run_batch(
         "beam_args": list(beam_args),
         "dedup_decision": dedup_decision_for(dedup_decision, beam_args),
         "ner_all_segments": ner_all_segments,
+        "format": table_format,
     }
     chunks = chunk_inputs(inputs, chunk_files)
     first = new_run_config(inputs, output, started, spacy_models)
@@ -228,6 +234,7 @@ def run_batch(
                 path_date_patterns=tuple(path_date_patterns),
                 dedup_decision=options["dedup_decision"],
                 ner_gate=not ner_all_segments,
+                table_format=table_format,
             )
             if index == 0:  # the id printed in the summary is the one written (manifest, run_id columns)
                 config = dataclasses.replace(config, run_id=first.run_id)

@@ -138,6 +138,7 @@ def run_watch(
     path_date_patterns: Sequence[str] = (),
     jsonl_fields: JsonlFields | None = None,
     ner_all_segments: bool = False,
+    table_format: str = "delta",
 ) -> RunSummary:
     """Run the streaming pipeline until SIGTERM/SIGINT (or `stop_after_seconds`); returns the summary.
 
@@ -160,6 +161,7 @@ def run_watch(
         read=ReadConfig(jsonl=jsonl_fields or JsonlFields()),
         path_date_patterns=tuple(path_date_patterns),
         ner_gate=not ner_all_segments,
+        table_format=table_format,
     )
     options = PipelineOptions(
         ["--streaming", f"--prism_location={prism}", "--environment_type=LOOPBACK", *beam_args]

@@ -149,8 +149,9 @@ def pending_path(output_dir: str, temp_root: str) -> str:
     return posixpath.join(output_dir, PENDING_DIRNAME, f"{run}-{window}.json")
 
 
-def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
-    """Move every temporary file to its final path, then drop the temporary folder(s).
+def finalize(output_dir: str, files: list[WrittenFile], table_format: str = "parquet") -> list[WrittenFile]:
+    """Move every temporary file to its final path, commit the Delta logs (`table_format` "delta",
+    or whenever the output already keeps them), then drop the temporary folder(s).
 
     All-or-nothing across a crash: before the first rename, the list of final paths is written to
     `DIR/_runs/pending/`; it is removed after the last. A run killed in between leaves that record,
@@ -176,8 +177,9 @@ def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
         FileSystems.rename([written.temp_path], [written.final_path])
     _drop_stale_snapshots(output_dir, ordered)
     ensure_every_table(output_dir)
+    versions = _commit_logs(output_dir, ordered, table_format, sorted(intents))
     for temp_root, intent in intents.items():
-        _log_window(output_dir, temp_root, [f for f in ordered if f.temp_root == temp_root])
+        _log_window(output_dir, temp_root, [f for f in ordered if f.temp_root == temp_root], versions)
         FileSystems.delete([intent])  # committed
         if FileSystems.exists(temp_root):
             FileSystems.delete([temp_root])
@@ -185,6 +187,26 @@ def finalize(output_dir: str, files: list[WrittenFile]) -> list[WrittenFile]:
     _delete_if_empty(posixpath.join(output_dir, TEMP_DIRNAME))
     _delete_if_empty(posixpath.join(output_dir, PENDING_DIRNAME))
     return ordered
+
+
+def _commit_logs(
+    output_dir: str, written: list[WrittenFile], table_format: str, temp_roots: list[str]
+) -> dict[str, int]:
+    """One Delta commit per public table for this finalize (`delta_log.commit_all`), after every
+    file is in place and before the intent record goes: a crash before it leaves the log as it was
+    and the files to roll back; a crash after it, files the rollback removes in a commit of its own."""
+    from transforms import delta_log
+
+    if "://" in output_dir or not (table_format == "delta" or delta_log.has_log(output_dir)):
+        return {}
+    run, window = temp_roots[0].rstrip("/").split("/")[-2:] if temp_roots else ("unknown", "all")
+    rewritten: dict[str, list[str]] = {}
+    for f in written:
+        if f.table in delta_log.DELTA_TABLES:
+            folder = posixpath.join(output_dir, TABLE_DIRS[f.table])
+            rewritten.setdefault(f.table, []).append(posixpath.relpath(f.final_path, folder))
+    operation = "run" if window == "all" else f"window {window}"
+    return delta_log.commit_all(output_dir, run, operation, rewritten)
 
 
 def empty_table(table: str) -> pa.Table:
@@ -228,7 +250,9 @@ def window_log_path(output_dir: str, run_id: str, window: str) -> str:
     return posixpath.join(output_dir, "_runs", f"{run_id}.windows", f"{window}.json")
 
 
-def _log_window(output_dir: str, temp_root: str, files: list[WrittenFile]) -> None:
+def _log_window(
+    output_dir: str, temp_root: str, files: list[WrittenFile], versions: dict[str, int] | None = None
+) -> None:
     """A stream's progress, one small file per committed window (object stores cannot append):
     rows per table and when. Batch runs (window `all`) have their manifest instead."""
     run, window = temp_root.rstrip("/").split("/")[-2:]
@@ -243,6 +267,7 @@ def _log_window(output_dir: str, temp_root: str, files: list[WrittenFile]) -> No
         "committed_at": dt.datetime.now(dt.UTC).isoformat(),
         "files": len(files),
         "rows": dict(sorted(rows.items())),
+        "delta_versions": versions or {},
     }
     _write_json(window_log_path(output_dir, run, window), record)
 
@@ -345,14 +370,15 @@ class WriteTables(beam.PTransform):
     key, so the assignment is deterministic.
     """
 
-    def __init__(self, output_dir: str, run_id: str, shards: int = 1) -> None:
+    def __init__(self, output_dir: str, run_id: str, shards: int = 1, table_format: str = "delta") -> None:
         super().__init__()
         self._output_dir = output_dir.rstrip("/")
         self._run_id = run_id
         self._shards = max(1, shards)
+        self._table_format = table_format
 
     def expand(self, rows: beam.PCollection) -> beam.PCollection:
-        output_dir, run_id = self._output_dir, self._run_id
+        output_dir, run_id, table_format = self._output_dir, self._run_id, self._table_format
         return (
             rows
             | "KeyByFile" >> beam.FlatMap(rows_by_file, self._shards)
@@ -362,5 +388,5 @@ class WriteTables(beam.PTransform):
             | "WriteTemp" >> beam.ParDo(_WriteGroup(output_dir, run_id))
             # Finalize waits for every file of the run (batch) or of the window (streaming).
             | "AllWritten" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
-            | "Finalize" >> beam.Map(lambda files: finalize(output_dir, files))
+            | "Finalize" >> beam.Map(lambda files: finalize(output_dir, files, table_format))
         )

@@ -104,6 +104,16 @@ def open_table(output_dir: Path, table: str) -> ds.Dataset | None:
         partitioning = ds.HivePartitioning(
             pa.schema([pa.field(PARTITION_COLUMN, pa.string())]), null_fallback=NULL_PARTITION
         )
+    logged = logged_paths(output_dir, table)
+    if logged is not None:  # through the Delta log: the files of the latest cut, never a run half-way
+        return ds.dataset(
+            [str(root / path) for path in logged],
+            format="parquet",
+            partitioning=partitioning,
+            partition_base_dir=str(root),
+            schema=dataset_schema(table),
+            exclude_invalid_files=False,
+        )
     return ds.dataset(
         str(root),
         format="parquet",
@@ -112,6 +122,20 @@ def open_table(output_dir: Path, table: str) -> ds.Dataset | None:
         exclude_invalid_files=False,
         ignore_prefixes=["_", "."],
     )
+
+
+def logged_paths(output_dir: Path, table: str) -> list[str] | None:
+    """The table's files (relative paths) at the version of the latest consistent cut
+    (`delta_log.table_versions`), or None when the output keeps no Delta log for it."""
+    from deltalake import DeltaTable
+
+    from transforms import delta_log
+
+    if not delta_log.has_log(output_dir, table):
+        return None
+    version = delta_log.table_versions(output_dir).get(table) if delta_log.has_log(output_dir) else None
+    delta = DeltaTable(str(table_path(output_dir, table)), version=version)
+    return sorted(delta_log.logged_files(delta))
 
 
 #: What to do about a damaged data file (`DamagedFile`).

@@ -40,6 +40,7 @@ from pipeline.analytics import Partition, iter_partitions, local_dir, parquet_fi
 from pipeline.command import DamagedFile
 from pipeline.lock import RunLock
 from schemas.tables import PRIMARY_KEYS, TABLES
+from transforms import delta_log
 from transforms.write import DICTIONARY_COLUMNS, EMPTY_FILENAME, TEMP_DIRNAME, file_digest
 
 #: Key-value metadata of a compacted file: JSON list of the file names it replaced.
@@ -184,8 +185,12 @@ def _is_compacted(table: str, path: Path) -> bool:
     return path.name == f"part-{file_digest(table, keys)}.parquet"
 
 
-def compact_partition(partition: Partition, output_dir: Path, temp_root: Path) -> PartitionResult:
-    """Merge one partition into one file (see the module docstring for the protocol)."""
+def compact_partition(
+    partition: Partition, output_dir: Path, temp_root: Path, deferred: list[Path] | None = None
+) -> PartitionResult:
+    """Merge one partition into one file (see the module docstring for the protocol). With
+    `deferred`, the replaced files are listed there instead of deleted (a Delta table deletes them
+    once its commit names the new file)."""
     table = partition.table
     files = partition.files()
     before = len(files)
@@ -220,8 +225,43 @@ def compact_partition(partition: Partition, output_dir: Path, temp_root: Path) -
     os.replace(temp_path, partition.path / name)  # atomic; replaces a same-named (same keys) old file
     for old in files:
         if old.name != name:
-            old.unlink(missing_ok=True)
+            if deferred is None:
+                old.unlink(missing_ok=True)
+            else:
+                deferred.append(old)
     return PartitionResult(partition.label, before, 1, merged.num_rows, "rewritten")
+
+
+def _compact_delta(root: Path, run_id: str, temp_root: Path, result: CompactResult) -> None:
+    """Compaction of an output with Delta logs: per table, the partitions are merged, then one Delta
+    transaction removes the replaced files and adds the merged ones, then the replaced files are
+    deleted. A Delta reader sees the table before or after; a plain Parquet reader may see both
+    copies of a table's rows between its first rename and the delete (as long as the table takes
+    to merge, not milliseconds per partition as without a log). `documents` goes last and names the
+    cut, as a run's finalize does."""
+    state_tables = tuple(t for t in TABLES if t not in delta_log.DELTA_TABLES)
+    for partition in iter_partitions(root, state_tables):
+        result.partitions.append(compact_partition(partition, root, temp_root))
+    versions: dict[str, int] = {}
+    for table in delta_log.COMMIT_SEQUENCE:
+        deferred: list[Path] = []
+        rewritten: list[str] = []
+        for partition in iter_partitions(root, (table,)):
+            done = compact_partition(partition, root, temp_root, deferred)
+            result.partitions.append(done)
+            if done.action == "rewritten":
+                rewritten.extend(_relative(root, table, f) for f in partition.files() if f not in deferred)
+        removing = [_relative(root, table, f) for f in deferred]
+        cut = versions if table == delta_log.COMMIT_SEQUENCE[-1] else None
+        version = delta_log.reconcile(root, table, run_id, "compact", rewritten, cut, removing)
+        if version is not None:
+            versions[table] = version
+        for old in deferred:
+            old.unlink(missing_ok=True)
+
+
+def _relative(root: Path, table: str, path: Path) -> str:
+    return path.relative_to(delta_log.table_dir(root, table)).as_posix()
 
 
 def new_compact_id() -> str:
@@ -244,8 +284,11 @@ def compact(output_dir: str | Path, lock_wait_seconds: float = 0.0) -> CompactRe
         # killed one (a half-written merged file), never to be kept.
         shutil.rmtree(root / TEMP_DIRNAME, ignore_errors=True)
         try:
-            for partition in iter_partitions(root):
-                result.partitions.append(compact_partition(partition, root, temp_root))
+            if delta_log.has_log(root):
+                _compact_delta(root, run_id, temp_root, result)
+            else:
+                for partition in iter_partitions(root):
+                    result.partitions.append(compact_partition(partition, root, temp_root))
         finally:
             shutil.rmtree(temp_root, ignore_errors=True)
             with contextlib.suppress(OSError):
