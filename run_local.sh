@@ -44,6 +44,8 @@ fi
 # and a Flink distribution from PyPI, into .tools/flink/ (git-ignored). Once; skipped when done.
 if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
     PYTHON="$VENV/bin/python" bash deploy/flink/setup.sh || echo "[setup] warning: Flink set-up failed; FlinkRunner runs are unavailable" >&2
+    # Delta Lake's Spark jars (docs/output.md, "Delta Lake"): Spark readers of the Delta tables.
+    bash deploy/delta/setup.sh || echo "[setup] warning: Delta Spark jars not fetched; Spark cannot read the Delta logs" >&2
 else
     echo "[setup] note: no Java/Maven; FlinkRunner runs are unavailable (README, Scaling out)" >&2
 fi

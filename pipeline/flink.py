@@ -19,7 +19,8 @@ from pipeline.command import UserError
 
 
 def toolchain_versions() -> dict[str, str]:
-    """`pipeline/toolchain.env`: the versions the Flink set-up scripts use (one place for them)."""
+    """`pipeline/toolchain.env`: the versions the Flink (and Delta Spark) set-up scripts use (one
+    place for them)."""
     import importlib.resources
 
     text = importlib.resources.files("pipeline").joinpath("toolchain.env").read_text(encoding="utf-8")

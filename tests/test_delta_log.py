@@ -7,11 +7,13 @@ Every test runs the installed CLI for real and reads the tables back with deltal
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -26,6 +28,7 @@ from tests.conftest import NEWSBEAM, ROOT, SEEDS, run_cli
 from transforms.delta_log import DELTA_TABLES, LOG_DIRNAME, table_versions
 
 pytestmark = pytest.mark.slow
+DELTA_JARS = ROOT / ".tools" / "delta"
 
 COUNTED = ("documents", "segments", "entities")
 
@@ -63,6 +66,41 @@ def _counts_every_way(output: Path) -> dict[str, dict[str, int]]:
             "newsbeam": read_table(output, table).num_rows,
         }
     return found
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[object]:
+    """A local Spark session with Delta Lake (pyspark from PyPI, delta-spark jars fetched by
+    deploy/delta/setup.sh from Maven Central), for the module. In CI a missing set-up fails."""
+    jars = sorted(DELTA_JARS.glob("*.jar"))
+    if len(jars) < 2 or not shutil.which("java"):
+        if os.environ.get("CI"):
+            pytest.fail(f"no Delta Spark jars in {DELTA_JARS} or no Java: run ./run_local.sh")
+        pytest.skip("Delta Spark jars not set up (./run_local.sh fetches them)")
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .config("spark.jars", ",".join(map(str, jars)))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.databricks.delta.snapshotPartitions", "1")  # a tiny log: no 50-task replays
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _spark_counts(spark: object, output: Path, versions: dict[str, int]) -> dict[str, int]:
+    """Rows per table as Spark reads the Delta tables at these versions (`versionAsOf`)."""
+    return {
+        table: spark.read.format("delta").option("versionAsOf", version).load(str(output / table)).count()
+        for table, version in versions.items()
+    }
 
 
 def test_a_reader_polling_the_log_sees_a_run_whole_or_not_at_all(tmp_path: Path) -> None:
@@ -104,7 +142,9 @@ def test_a_reader_polling_the_log_sees_a_run_whole_or_not_at_all(tmp_path: Path)
     assert seen[0] == before and seen[-1] == after and len(seen) > 10
 
 
-def test_each_run_is_a_version_and_compact_one_transaction_read_alike_by_every_engine(tmp_path: Path) -> None:
+def test_each_run_is_a_version_and_compact_one_transaction_read_alike_by_every_engine(
+    tmp_path: Path, spark: object
+) -> None:
     """Time travel: three runs (seeds 0-1, then 2-3, then 4); each manifest names every table's
     version; at those versions the tables hold the rows of that run and the runs before, and the
     rows added at a run's version are exactly the rows whose run_id is that run's.
@@ -136,11 +176,20 @@ def test_each_run_is_a_version_and_compact_one_transaction_read_alike_by_every_e
         history = DeltaTable(str(output / "documents")).history()
         commit = next(c for c in history if c["version"] == versions["documents"])
         assert commit["newsbeam.run_id"] == runs[index] and commit["newsbeam.operation"] == "run"
+    # entity_clusters is a snapshot replaced in place: only its latest version reads (docs/output.md)
+    first = {t: manifests[0]["delta_versions"][t] for t in COUNTED}
+    assert _spark_counts(spark, output, first) == {
+        t: DeltaTable(str(output / t), version=v).to_pyarrow_dataset().count_rows() for t, v in first.items()
+    }
     before = _counts_every_way(output)
     assert all(len(set(engines.values())) == 1 for engines in before.values()), before
     run_cli("compact", str(output))
     after = _counts_every_way(output)
     assert after == before
+    latest = {t: DeltaTable(str(output / t)).version() for t in (*COUNTED, "entity_clusters")}
+    assert _spark_counts(spark, output, latest) == {t: before[t]["deltalake"] for t in latest}
+    spark_documents = spark.read.format("delta").load(str(output / "documents"))
+    assert dict(spark_documents.dtypes)["pub_month"] == "string"
     for table in DELTA_TABLES:
         delta = DeltaTable(str(output / table))
         logged = {Path(p).name for p in delta.file_uris()}

@@ -19,7 +19,8 @@ POM_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
 
 def test_python_reads_the_versions_file() -> None:
     versions = toolchain_versions()
-    assert set(versions) == {"FLINK_MINOR", "FLINK_VERSION", "JOB_SERVER_BEAM_VERSION"}
+    flink = {"FLINK_MINOR", "FLINK_VERSION", "JOB_SERVER_BEAM_VERSION"}
+    assert set(versions) == flink | {"DELTA_SPARK_SPARK_MINOR", "DELTA_SPARK_VERSION"}
     assert versions["FLINK_MINOR"] == FLINK_VERSION and versions["FLINK_VERSION"].startswith(
         FLINK_VERSION + "."
     )
@@ -45,7 +46,20 @@ def test_no_script_writes_a_version_of_its_own() -> None:
     written = re.compile(
         "|".join(re.escape(v) for v in sorted(set(versions.values()), key=len, reverse=True))
     )
-    for script in ("deploy/flink/setup.sh", "deploy/flink/cluster.sh", "pipeline/flink.py"):
+    for script in (
+        "deploy/flink/setup.sh",
+        "deploy/flink/cluster.sh",
+        "pipeline/flink.py",
+        "deploy/delta/setup.sh",
+    ):
         text = (ROOT / script).read_text(encoding="utf-8")
         assert not written.search(text), f"{script} writes a version by hand: {written.search(text).group()}"
         assert "toolchain.env" in text, script
+
+
+def test_the_pinned_spark_is_the_one_the_delta_jars_are_built_for() -> None:
+    """delta-spark is built per Spark minor (`delta-spark_4.2_2.13`): the test extra's pyspark pin
+    must be that minor, or Spark cannot read the Delta tables (tests/test_delta_log.py)."""
+    versions = toolchain_versions()
+    pin = re.search(r'"pyspark==([0-9.]+)"', (ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pin and pin.group(1).startswith(versions["DELTA_SPARK_SPARK_MINOR"] + ".")
