@@ -37,10 +37,15 @@ def clean_stale_temporary(output: str) -> None:
     removed = roll_back_pending(output)
     if removed:
         logging.getLogger("newsbeam").warning("rolled back %d file(s) of an interrupted run", len(removed))
-        from transforms import delta_log
+    from transforms import delta_log
 
-        if delta_log.has_log(output):  # a crash after the commit: the log names what was removed
-            delta_log.commit_all(output, "recovery", "rollback")
+    # After the rollback the files are the truth: a crash after a commit, a damaged file moved out
+    # as `run` advised, a compact killed before its commit all leave a log out of step with them.
+    if delta_log.has_log(output) and (stale := delta_log.out_of_step(output)):
+        logging.getLogger("newsbeam").warning(
+            "Delta log brought in step with the files of %s", ", ".join(stale)
+        )
+        delta_log.commit_all(output, "recovery", "repair")
     temp = output.rstrip("/") + "/_temporary"
     if FileSystems.exists(temp):
         FileSystems.delete([temp])

@@ -24,6 +24,7 @@ from pipeline.analytics.report import CHART_IDS, TABLE_IDS, write_report
 from pipeline.analytics.stats import collect_stats, render_stats
 from pipeline.lock import LockBusy, RunLock
 from schemas.tables import NULL_PARTITION, PARTITION_COLUMN, PRIMARY_KEYS, TABLE_DIRS, TABLES
+from transforms import delta_log
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -268,6 +269,7 @@ def split_copy(out_dir: Path, tmp_path: Path) -> Path:
     root = tmp_path / "dataset"
     shutil.copytree(out_dir, root)
     split_partitions(root)
+    delta_log.commit_all(root, "split", "test")  # the Delta log in step with the split files
     return root
 
 

@@ -51,7 +51,7 @@ def test_partitions_null_partition_and_metadata(tmp_path: Path) -> None:
     ]
     _write(tmp_path, rows)
     folders = sorted(p.name for p in (tmp_path / "documents").iterdir())
-    assert folders == ["pub_month=2019-04", "pub_month=2020-01", f"pub_month={NULL_PARTITION}"]
+    assert folders == ["_delta_log", "pub_month=2019-04", "pub_month=2020-01", f"pub_month={NULL_PARTITION}"]
     assert not list((tmp_path / "_temporary").glob("*")), "temporary files left behind"
 
     table = ds.dataset(tmp_path / "documents", format="parquet", partitioning="hive").to_table()

@@ -164,6 +164,21 @@ def reconcile(
     return delta.version()
 
 
+def out_of_step(output_dir: str | Path) -> list[str]:
+    """The tables whose latest version does not list exactly the files on disk (a table without
+    a log but with files counts too)."""
+    stale = []
+    for table in DELTA_TABLES:
+        folder = table_dir(output_dir, table)
+        on_disk = set(files_on_disk(folder, table))
+        if not (folder / LOG_DIRNAME).is_dir():
+            if on_disk:
+                stale.append(table)
+        elif set(logged_files(DeltaTable(str(folder)))) != on_disk:
+            stale.append(table)
+    return stale
+
+
 def logged_files(delta: DeltaTable) -> dict[str, int]:
     """The files of the table's loaded version (relative paths) and their sizes."""
     actions = pa.table(delta.get_add_actions(flatten=True))
