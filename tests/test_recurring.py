@@ -7,13 +7,13 @@ import json
 import shutil
 import socket
 import subprocess
-import time
+import sys
 from pathlib import Path
 
 import pytest
 
 from pipeline.lock import RunLock
-from tests.conftest import NEWSBEAM, SEEDS, last_manifest, query, run_cli
+from tests.conftest import ROOT, SEEDS, last_manifest, query, run_cli
 
 
 def test_incremental_runs_process_only_new_files(tmp_path: Path) -> None:
@@ -44,32 +44,24 @@ def test_incremental_runs_process_only_new_files(tmp_path: Path) -> None:
 
 
 def test_second_concurrent_run_is_refused_with_exit_75(tmp_path: Path) -> None:
+    """While a live process holds the output's lock (here a process that takes `RunLock` as a run
+    does, and waits), `newsbeam run` on the same output is refused at once with exit 75. Why not
+    two real runs: the first had to be long enough to still hold the lock when the second started
+    (a race, and 50 s of NER)."""
     output = tmp_path / "out"
-    # Enough work that the first run still holds the lock when the second has started (about 4 s of
-    # imports): the five seeds alone now take under 5 s, which made this test a race.
-    inbox = tmp_path / "inbox"
-    inbox.mkdir()
-    for copy in range(40):
-        for seed in sorted(SEEDS.glob("*.txt")):
-            text = seed.read_text(encoding="utf-8")
-            (inbox / f"{copy:03d}_{seed.name}").write_text(f"{text}\nCopie {copy}.\n", encoding="utf-8")
-    first = subprocess.Popen(
-        [str(NEWSBEAM), "run", "--input", str(inbox / "*.txt"), "--output", str(output)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from pipeline.lock import RunLock\n"
+         f"with RunLock({str(output)!r}, 'holder'):\n    print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
     )  # fmt: skip
     try:
-        deadline = time.monotonic() + 60
-        while not (output / "_lock").exists():
-            assert first.poll() is None, "the first run ended before taking the lock"
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        assert holder.stdout.readline().strip() == "held"
         second = run_cli("run", "--input", str(SEEDS / "*.txt"), "--output", str(output), check=False)
         assert second.returncode == 75
         assert "locked by another run" in second.stderr
     finally:
-        first.wait(timeout=300)
-    assert first.returncode == 0
-    assert not (output / "_lock").exists()
+        holder.communicate(timeout=60)
+    assert holder.returncode == 0 and not (output / "_lock").exists()
 
 
 @pytest.mark.parametrize("content", ["dead", "", "garbage {", "[1, 2]"])
