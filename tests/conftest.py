@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -45,25 +47,59 @@ def last_manifest(output: Path) -> dict:
     return json.loads(manifests[-1].read_text())
 
 
+def shared_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], dict]) -> dict:
+    """`build(folder)` once per test session, whatever the number of pytest-xdist workers: the
+    first worker to ask builds under a file lock, the others wait and get the same result (a JSON
+    dict). Why: session fixtures are per worker process, and on two workers the seeds run and the
+    newsroom run (a minute of NER) were made twice. The folder is shared: tests copy, never modify.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    folder, result = root / name, root / f"{name}.json"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not result.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed half-way
+            folder.mkdir(parents=True)
+            result.write_text(json.dumps(build(folder)))
+    return json.loads(result.read_text())
+
+
+def _completed(found: dict) -> subprocess.CompletedProcess:
+    return subprocess.CompletedProcess(found["args"], found["returncode"], found["stdout"], found["stderr"])
+
+
+def _process_record(proc: subprocess.CompletedProcess) -> dict:
+    return {"args": proc.args, "returncode": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr}
+
+
 @pytest.fixture(scope="session")
 def seeds_input(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The five seeds plus two bad files (empty, undecodable) and a gzipped copy of nothing else."""
-    folder = tmp_path_factory.mktemp("input")
-    for seed in sorted(SEEDS.glob("*.txt")):
-        shutil.copy(seed, folder / seed.name)
-    (folder / "900_empty.txt").write_bytes(b"   \n\n")
-    (folder / "901_latin1_garbage.txt").write_bytes(b"caf\xe9 \xff\xfe invalid utf-8")
-    return folder
+    """The five seeds plus two bad files (empty, undecodable); shared by the session's workers."""
+
+    def build(folder: Path) -> dict:
+        for seed in sorted(SEEDS.glob("*.txt")):
+            shutil.copy(seed, folder / seed.name)
+        (folder / "900_empty.txt").write_bytes(b"   \n\n")
+        (folder / "901_latin1_garbage.txt").write_bytes(b"caf\xe9 \xff\xfe invalid utf-8")
+        return {"path": str(folder)}
+
+    return Path(shared_once(tmp_path_factory, "input", build)["path"])
 
 
 @pytest.fixture(scope="session")
 def seeds_run(
     seeds_input: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[Path, subprocess.CompletedProcess]:
-    """One real `newsbeam run` on the seeds (+ bad files) into a fresh folder."""
-    output = tmp_path_factory.mktemp("out") / "dataset"
-    proc = run_cli("run", "--input", str(seeds_input / "*.txt*"), "--output", str(output), ok=(3,))
-    return output, proc
+    """One real `newsbeam run` on the seeds (+ bad files) into a fresh folder, once per session."""
+
+    def build(folder: Path) -> dict:
+        output = folder / "dataset"
+        proc = run_cli("run", "--input", str(seeds_input / "*.txt*"), "--output", str(output), ok=(3,))
+        return {"output": str(output), "proc": _process_record(proc)}
+
+    found = shared_once(tmp_path_factory, "out", build)
+    return Path(found["output"]), _completed(found["proc"])
 
 
 @pytest.fixture(scope="session")
@@ -71,15 +107,20 @@ def newsroom_run(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, dict[str, int], subprocess.CompletedProcess]:
     """One real `newsbeam run` on a newsroom inbox of a few hundred real documents (tests/newsroom.py):
-    216 files, so the DirectRunner runs two worker processes. Output, what the inbox holds, the run."""
+    216 files, so the DirectRunner runs two worker processes. Output, what the inbox holds, the run;
+    once per session."""
     from tests.newsroom import build_newsroom, input_patterns
 
-    inbox = tmp_path_factory.mktemp("newsroom") / "in"
-    counts = build_newsroom(inbox)
-    output = inbox.parent / "out"
-    inputs = [arg for pattern in input_patterns(inbox) for arg in ("--input", pattern)]
-    proc = run_cli("run", *inputs, "--output", str(output), ok=(3,))
-    return output, counts, proc
+    def build(folder: Path) -> dict:
+        inbox = folder / "in"
+        counts = build_newsroom(inbox)
+        output = folder / "out"
+        inputs = [arg for pattern in input_patterns(inbox) for arg in ("--input", pattern)]
+        proc = run_cli("run", *inputs, "--output", str(output), ok=(3,))
+        return {"output": str(output), "counts": counts, "proc": _process_record(proc)}
+
+    found = shared_once(tmp_path_factory, "newsroom", build)
+    return Path(found["output"]), found["counts"], _completed(found["proc"])
 
 
 def table_sql(output: Path, table: str) -> str:

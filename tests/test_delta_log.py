@@ -13,7 +13,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -68,39 +67,52 @@ def _counts_every_way(output: Path) -> dict[str, dict[str, int]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[object]:
-    """A local Spark session with Delta Lake (pyspark from PyPI, delta-spark jars fetched by
-    deploy/delta/setup.sh from Maven Central), for the module. In CI a missing set-up fails."""
+#: Reads Delta tables with Spark: argv = jars (comma-separated), output folder, {name: [table,
+#: version]} as JSON; prints {name: rows} as JSON.
+SPARK_COUNTS = """
+import json, sys
+from pyspark.sql import SparkSession
+
+jars, output, versions = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+spark = (
+    SparkSession.builder.master("local[1]")
+    .config("spark.jars", jars)
+    .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+    .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+    .config("spark.databricks.delta.snapshotPartitions", "1")
+    .config("spark.sql.shuffle.partitions", "1")
+    .config("spark.ui.enabled", "false")
+    .config("spark.ui.showConsoleProgress", "false")
+    .getOrCreate()
+)
+spark.sparkContext.setLogLevel("ERROR")
+counts = {}
+for name, (table, version) in versions.items():
+    frame = spark.read.format("delta").option("versionAsOf", version).load(f"{output}/{table}")
+    assert dict(frame.dtypes).get("pub_month", "string") == "string"
+    counts[name] = frame.count()
+print(json.dumps(counts))
+spark.stop()
+"""
+
+
+def _spark_counts(output: Path, versions: dict[str, tuple[str, int]]) -> dict[str, int]:
+    """Rows per name of (table, version) as Spark with Delta Lake reads them (`versionAsOf`).
+
+    In a process of its own: a JVM that a Spark session without the Delta jars started first (the
+    reader matrix's, when both files share a pytest worker) does not find the `delta` source.
+    `pub_month` must read as a string. In CI a missing set-up fails; elsewhere it skips."""
     jars = sorted(DELTA_JARS.glob("*.jar"))
     if len(jars) < 2 or not shutil.which("java"):
         if os.environ.get("CI"):
             pytest.fail(f"no Delta Spark jars in {DELTA_JARS} or no Java: run ./run_local.sh")
         pytest.skip("Delta Spark jars not set up (./run_local.sh fetches them)")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.jars", ",".join(map(str, jars)))
-        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
-        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
-        .config("spark.databricks.delta.snapshotPartitions", "1")  # a tiny log: no 50-task replays
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
-def _spark_counts(spark: object, output: Path, versions: dict[str, int]) -> dict[str, int]:
-    """Rows per table as Spark reads the Delta tables at these versions (`versionAsOf`)."""
-    return {
-        table: spark.read.format("delta").option("versionAsOf", version).load(str(output / table)).count()
-        for table, version in versions.items()
-    }
+    proc = subprocess.run(
+        [sys.executable, "-c", SPARK_COUNTS, ",".join(map(str, jars)), str(output), json.dumps(versions)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_a_reader_polling_the_log_sees_a_run_whole_or_not_at_all(
@@ -144,9 +156,7 @@ def test_a_reader_polling_the_log_sees_a_run_whole_or_not_at_all(
     assert seen[0] == before and seen[-1] == after and len(seen) > 10
 
 
-def test_each_run_is_a_version_and_compact_one_transaction_read_alike_by_every_engine(
-    tmp_path: Path, spark: object
-) -> None:
+def test_each_run_is_a_version_and_compact_one_transaction_read_alike_by_every_engine(tmp_path: Path) -> None:
     """Time travel: three runs (seeds 0-1, then 2-3, then 4); each manifest names every table's
     version; at those versions the tables hold the rows of that run and the runs before, and the
     rows added at a run's version are exactly the rows whose run_id is that run's.
@@ -178,20 +188,22 @@ def test_each_run_is_a_version_and_compact_one_transaction_read_alike_by_every_e
         history = DeltaTable(str(output / "documents")).history()
         commit = next(c for c in history if c["version"] == versions["documents"])
         assert commit["newsbeam.run_id"] == runs[index] and commit["newsbeam.operation"] == "run"
-    # entity_clusters is a snapshot replaced in place: only its latest version reads (docs/output.md)
-    first = {t: manifests[0]["delta_versions"][t] for t in COUNTED}
-    assert _spark_counts(spark, output, first) == {
-        t: DeltaTable(str(output / t), version=v).to_pyarrow_dataset().count_rows() for t, v in first.items()
+    # Spark, once (a JVM costs seconds): the first run's versions and the latest ones. entity_clusters
+    # is a snapshot replaced in place: only its latest version reads (docs/output.md).
+    asked = {f"first {t}": (t, manifests[0]["delta_versions"][t]) for t in COUNTED}
+    asked |= {
+        f"latest {t}": (t, DeltaTable(str(output / t)).version()) for t in (*COUNTED, "entity_clusters")
     }
+    expected = {
+        n: DeltaTable(str(output / t), version=v).to_pyarrow_dataset().count_rows()
+        for n, (t, v) in asked.items()
+    }
+    assert _spark_counts(output, asked) == expected
     before = _counts_every_way(output)
     assert all(len(set(engines.values())) == 1 for engines in before.values()), before
     run_cli("compact", str(output))
     after = _counts_every_way(output)
     assert after == before
-    latest = {t: DeltaTable(str(output / t)).version() for t in (*COUNTED, "entity_clusters")}
-    assert _spark_counts(spark, output, latest) == {t: before[t]["deltalake"] for t in latest}
-    spark_documents = spark.read.format("delta").load(str(output / "documents"))
-    assert dict(spark_documents.dtypes)["pub_month"] == "string"
     for table in DELTA_TABLES:
         delta = DeltaTable(str(output / table))
         logged = {Path(p).name for p in delta.file_uris()}
