@@ -25,6 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
+from deltalake import DeltaTable
 
 from pipeline.stream import find_prism
 from tests.conftest import NEWSBEAM, ROOT, SEEDS, run_cli
@@ -244,6 +245,10 @@ def test_one_run_chunked_runs_and_watch_give_the_same_tables(tmp_path: Path) -> 
             assert len(actual[table]) == len(rows), (name, table)
             different = [(a, b) for a, b in zip(actual[table], rows, strict=True) if a != b]
             assert not different, (name, table, len(different), different[:2])
+    # Each committed window of the stream is a Delta commit of its own (transforms/delta_log.py).
+    history = DeltaTable(str(tmp_path / "out-watch" / "documents")).history()
+    windows = [c for c in history if str(c.get("newsbeam.operation", "")).startswith("window w")]
+    assert len(windows) >= len(batches), [c.get("newsbeam.operation") for c in history]
 
 
 @pytest.mark.skipif(find_prism() is None, reason="Prism is built by ./run_local.sh (needs Go)")

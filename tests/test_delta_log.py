@@ -6,6 +6,7 @@ Every test runs the installed CLI for real and reads the tables back with deltal
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -17,7 +18,9 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 from deltalake import DeltaTable
 
@@ -245,3 +248,37 @@ def test_undated_rows_are_read_with_is_null_and_plain_parquet_stays_an_option(
         not list(plain.rglob(LOG_DIRNAME))
         and json.loads(next((plain / "_runs").glob("*.json")).read_text())["delta_versions"] == {}
     )
+
+
+def test_a_new_schema_version_is_a_delta_schema_change(tmp_path: Path) -> None:
+    """A table whose log predates a column (here `rejected` without `detail`): the next commit first
+    adds the column to the Delta schema (a commit of its own, operation `schema`), then the files;
+    rows of the older file read it as NULL. Without that step delta-rs keeps the logged schema and
+    every Delta reader silently drops the new column."""
+    from deltalake import Schema as DeltaSchema
+    from deltalake.transaction import create_table_with_add_actions
+
+    from transforms.delta_log import _add, delta_schema, reconcile
+
+    folder = tmp_path / "rejected"
+    folder.mkdir()
+    full = delta_schema("rejected")
+    old = full.remove(full.get_field_index("detail"))
+    row = {
+        "source": "a.txt",
+        "reason": "empty",
+        "size_bytes": 0,
+        "rejected_at": dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    }
+    pq.write_table(pa.Table.from_pylist([{**row, "run_id": "r1"}], schema=old), folder / "part-old.parquet")
+    create_table_with_add_actions(
+        str(folder), DeltaSchema.from_arrow(old), [_add(folder, "rejected", "part-old.parquet")], mode="error"
+    )
+    new = {**row, "source": "b.txt", "detail": "no text", "run_id": "r2"}
+    pq.write_table(pa.Table.from_pylist([new], schema=full), folder / "part-new.parquet")
+    assert reconcile(tmp_path, "rejected", "r2", "run") == 2
+    delta = DeltaTable(str(folder))
+    assert sorted(f.name for f in delta.schema().fields) == sorted(full.names)  # new columns go last
+    assert [c.get("newsbeam.operation") for c in delta.history()] == ["run", "schema", None]
+    rows = sorted(delta.to_pyarrow_table(columns=["source", "detail"]).to_pylist(), key=lambda r: r["source"])
+    assert rows == [{"source": "a.txt", "detail": None}, {"source": "b.txt", "detail": "no text"}]

@@ -129,6 +129,8 @@ def reconcile(
     folder = table_dir(output_dir, table)
     gone = set(removing)
     on_disk = [f for f in files_on_disk(folder, table) if f not in gone]
+    if (folder / LOG_DIRNAME).is_dir():
+        evolve_schema(DeltaTable(str(folder)), table, run_id)
     version_after = DeltaTable(str(folder)).version() + 1 if (folder / LOG_DIRNAME).is_dir() else 0
     extra = {VERSIONS_KEY: json.dumps({**cut, table: version_after})} if cut is not None else None
     properties = _commit_info(run_id, operation, extra)
@@ -162,6 +164,20 @@ def reconcile(
     )
     delta.update_incremental()
     return delta.version()
+
+
+def evolve_schema(delta: DeltaTable, table: str, run_id: str) -> list[str]:
+    """Add to the Delta schema the columns the declared schema has and the log does not (a new
+    schema version: `schemas/tables.py`), as a Delta schema change of its own; the added names.
+
+    Why: a data commit does not change the table's schema (delta-rs keeps the logged one and
+    readers would drop the new column); older files read the new columns as NULL, as everywhere.
+    """
+    have = {f.name for f in delta.schema().fields}
+    new = [f for f in DeltaSchema.from_arrow(delta_schema(table)).fields if f.name not in have]
+    if new:
+        delta.alter.add_columns(new, commit_properties=_commit_info(run_id, "schema", None))
+    return [f.name for f in new]
 
 
 def out_of_step(output_dir: str | Path) -> list[str]:
