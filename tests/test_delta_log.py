@@ -62,6 +62,10 @@ def _counts_every_way(output: Path) -> dict[str, dict[str, int]]:
         found[table] = {
             "deltalake": len(DeltaTable(path).to_pandas()),
             "polars_delta": pl.scan_delta(path).select(pl.len()).collect().item(),
+            "polars_parquet": pl.scan_parquet(_plain_glob(output, table), hive_partitioning=True)
+            .select(pl.len())
+            .collect()
+            .item(),
             "duckdb_parquet": duckdb.sql(
                 f"SELECT count(*) FROM read_parquet('{_plain_glob(output, table)}', hive_partitioning = true)"
             ).fetchall()[0][0],
@@ -70,13 +74,13 @@ def _counts_every_way(output: Path) -> dict[str, dict[str, int]]:
     return found
 
 
-#: Reads Delta tables with Spark: argv = jars (comma-separated), output folder, {name: [table,
-#: version]} as JSON; prints {name: rows} as JSON.
+#: Reads Delta tables with Spark: argv = jars (comma-separated), {name: [table folder, version]} as
+#: JSON; prints {name: rows} as JSON.
 SPARK_COUNTS = """
 import json, sys
 from pyspark.sql import SparkSession
 
-jars, output, versions = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+jars, asked = sys.argv[1], json.loads(sys.argv[2])
 spark = (
     SparkSession.builder.master("local[1]")
     .config("spark.jars", jars)
@@ -90,8 +94,8 @@ spark = (
 )
 spark.sparkContext.setLogLevel("ERROR")
 counts = {}
-for name, (table, version) in versions.items():
-    frame = spark.read.format("delta").option("versionAsOf", version).load(f"{output}/{table}")
+for name, (folder, version) in asked.items():
+    frame = spark.read.format("delta").option("versionAsOf", version).load(folder)
     assert dict(frame.dtypes).get("pub_month", "string") == "string"
     counts[name] = frame.count()
 print(json.dumps(counts))
@@ -99,8 +103,8 @@ spark.stop()
 """
 
 
-def _spark_counts(output: Path, versions: dict[str, tuple[str, int]]) -> dict[str, int]:
-    """Rows per name of (table, version) as Spark with Delta Lake reads them (`versionAsOf`).
+def _spark_counts(asked: dict[str, tuple[Path, int]]) -> dict[str, int]:
+    """Rows per name of (table folder, version) as Spark with Delta Lake reads them (`versionAsOf`).
 
     In a process of its own: a JVM that a Spark session without the Delta jars started first (the
     reader matrix's, when both files share a pytest worker) does not find the `delta` source.
@@ -111,7 +115,7 @@ def _spark_counts(output: Path, versions: dict[str, tuple[str, int]]) -> dict[st
             pytest.fail(f"no Delta Spark jars in {DELTA_JARS} or no Java: run ./run_local.sh")
         pytest.skip("Delta Spark jars not set up (./run_local.sh fetches them)")
     proc = subprocess.run(
-        [sys.executable, "-c", SPARK_COUNTS, ",".join(map(str, jars)), str(output), json.dumps(versions)],
+        [sys.executable, "-c", SPARK_COUNTS, ",".join(map(str, jars)), json.dumps(asked, default=str)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -164,9 +168,10 @@ def test_each_run_is_a_version_and_compact_one_transaction_read_alike_by_every_e
     version; at those versions the tables hold the rows of that run and the runs before, and the
     rows added at a run's version are exactly the rows whose run_id is that run's.
 
-    Then `compact` merges the runs' files in one Delta transaction per table (removes + adds, the
-    replaced files deleted at once): every Delta and plain Parquet reader gives the counts it gave
-    before, and the next run commits on top of the compacted tables."""
+    Then `compact` (of a copy) merges the runs' files in one Delta transaction per table (removes +
+    adds, the replaced files deleted at once): every Delta reader (deltalake, Polars, Spark) and
+    every plain Parquet reader (DuckDB, Polars, pyarrow) gives the counts it gave before, and the
+    next run commits on top of the compacted tables."""
     inbox, output = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
     seeds = sorted(SEEDS.glob("*.txt"))
@@ -191,30 +196,32 @@ def test_each_run_is_a_version_and_compact_one_transaction_read_alike_by_every_e
         history = DeltaTable(str(output / "documents")).history()
         commit = next(c for c in history if c["version"] == versions["documents"])
         assert commit["newsbeam.run_id"] == runs[index] and commit["newsbeam.operation"] == "run"
-    # Spark, once (a JVM costs seconds): the first run's versions and the latest ones. entity_clusters
-    # is a snapshot replaced in place: only its latest version reads (docs/output.md).
-    asked = {f"first {t}": (t, manifests[0]["delta_versions"][t]) for t in COUNTED}
-    asked |= {
-        f"latest {t}": (t, DeltaTable(str(output / t)).version()) for t in ("documents", "entity_clusters")
-    }
-    expected = {
-        n: DeltaTable(str(output / t), version=v).to_pyarrow_dataset().count_rows()
-        for n, (t, v) in asked.items()
-    }
-    assert _spark_counts(output, asked) == expected
     before = _counts_every_way(output)
     assert all(len(set(engines.values())) == 1 for engines in before.values()), before
-    run_cli("compact", str(output))
-    after = _counts_every_way(output)
-    assert after == before
+    compacted = tmp_path / "compacted"  # compact deletes what it replaced: the original keeps history
+    shutil.copytree(output, compacted)
+    run_cli("compact", str(compacted))
+    assert _counts_every_way(compacted) == before
     for table in DELTA_TABLES:
-        delta = DeltaTable(str(output / table))
+        delta = DeltaTable(str(compacted / table))
         logged = {Path(p).name for p in delta.file_uris()}
-        on_disk = {p.name for p in (output / table).rglob("*.parquet") if LOG_DIRNAME not in p.parts}
+        on_disk = {p.name for p in (compacted / table).rglob("*.parquet") if LOG_DIRNAME not in p.parts}
         assert logged == on_disk, table  # nothing replaced is left for plain readers
-    documents = DeltaTable(str(output / "documents"))
+    documents = DeltaTable(str(compacted / "documents"))
     assert documents.history(1)[0]["newsbeam.operation"] == "compact"
-    assert table_versions(output)["documents"] == documents.version()
+    assert table_versions(compacted)["documents"] == documents.version()
+    # Spark, in one process (a JVM costs seconds): the first run's versions of the original (time
+    # travel), every table of the compacted copy. entity_clusters is a snapshot replaced in place:
+    # only its latest version reads (docs/output.md).
+    first = {t: manifests[0]["delta_versions"][t] for t in COUNTED}
+    asked = {f"first {t}": (output / t, v) for t, v in first.items()}
+    asked |= {
+        f"compacted {t}": (compacted / t, DeltaTable(str(compacted / t)).version()) for t in DELTA_TABLES
+    }
+    expected = {f"first {t}": DeltaTable(str(output / t), version=v).count() for t, v in first.items()}
+    expected |= {f"compacted {t}": before[t]["deltalake"] for t in DELTA_TABLES}
+    assert _spark_counts(asked) == expected
+    output = compacted
     (inbox / "extra.txt").write_text(" date 2019-04-09\nUn texte de plus sur Tripoli.\n", encoding="utf-8")
     _run(inbox, output)
     assert len(DeltaTable(str(output / "documents")).to_pandas()) == before["documents"]["deltalake"] + 1
