@@ -22,9 +22,11 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
+from deltalake import DeltaTable
 
 from schemas.tables import PRIMARY_KEYS, TABLE_DIRS
 from tests.conftest import NEWSBEAM, SEEDS, last_manifest, query, run_cli, table_sql
+from transforms.delta_log import DELTA_TABLES, out_of_step
 
 #: Columns that differ between runs by design.
 RUN_COLUMNS = frozenset({"ingested_at", "run_id", "rejected_at"})
@@ -197,6 +199,9 @@ def test_sigkill_at_several_moments_keeps_previous_output_and_rerun_equals_unint
         for path in output.rglob("*.parquet"):
             if "_temporary" not in path.parts:
                 pq.ParquetFile(path).read()  # no partial file is visible
+        for table in DELTA_TABLES:  # a Delta reader of the latest version finds every file it lists
+            if (output / table / "_delta_log").is_dir():
+                assert DeltaTable(str(output / table)).to_pyarrow_dataset().count_rows() >= 0, (name, table)
     assert reached["_temporary appears"].startswith("lock, temporary"), reached
 
     proc = run_cli("run", "--input", str(inbox / "*.txt"), "--output", str(output))
@@ -204,6 +209,10 @@ def test_sigkill_at_several_moments_keeps_previous_output_and_rerun_equals_unint
     assert not (output / "_temporary").exists() and not (output / "_lock").exists()
     counts = last_manifest(output)["counts"]
     assert counts["documents"] + counts["skipped_already_ingested"] == 5
+    assert out_of_step(output) == []  # the Delta logs list exactly the files, whatever the kills left
+    for table in ("documents", "segments", "entities"):
+        delta_rows = DeltaTable(str(output / table)).to_pyarrow_dataset().count_rows()
+        assert delta_rows == len(table_rows(output, table)), table
 
     expected = reference.result()
     print("SIGKILL moments reached:", reached)

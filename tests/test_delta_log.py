@@ -27,7 +27,7 @@ from deltalake import DeltaTable
 from pipeline.analytics import read_table
 from schemas import PARTITIONED_TABLES
 from tests.conftest import NEWSBEAM, ROOT, SEEDS, run_cli
-from transforms.delta_log import DELTA_TABLES, LOG_DIRNAME, table_versions
+from transforms.delta_log import DELTA_TABLES, LOG_DIRNAME, commit_all, table_versions
 
 pytestmark = pytest.mark.slow
 DELTA_JARS = ROOT / ".tools" / "delta"
@@ -289,3 +289,22 @@ def test_a_new_schema_version_is_a_delta_schema_change(tmp_path: Path) -> None:
     assert [c.get("newsbeam.operation") for c in delta.history()] == ["run", "schema", None]
     rows = sorted(delta.to_pyarrow_table(columns=["source", "detail"]).to_pylist(), key=lambda r: r["source"])
     assert rows == [{"source": "a.txt", "detail": None}, {"source": "b.txt", "detail": "no text"}]
+
+
+def test_a_hundred_runs_leave_no_checkpoint_parquet_for_plain_globs_to_trip_on(
+    seeds_run: tuple[Path, subprocess.CompletedProcess], tmp_path: Path
+) -> None:
+    """delta-rs writes `_delta_log/<v>.checkpoint.parquet` every 100 commits by default, and DuckDB's
+    `read_parquet('out/documents/**/*.parquet', hive_partitioning = true)` then fails ("Hive
+    partition mismatch"). newsbeam commits without checkpoints: after 101 commits per table the
+    README's plain calls and the Delta readers still agree."""
+    output = tmp_path / "out"
+    shutil.copytree(seeds_run[0], output)
+    for run in range(101):
+        commit_all(output, f"r{run}", "run")
+    assert not list(output.rglob("*.checkpoint.parquet"))
+    assert DeltaTable(str(output / "documents")).version() >= 100
+    plain = duckdb.sql(
+        f"SELECT count(*) FROM read_parquet('{_plain_glob(output, 'documents')}', hive_partitioning = true)"
+    ).fetchall()[0][0]
+    assert plain == DeltaTable(str(output / "documents")).count() == read_table(output, "documents").num_rows
