@@ -10,6 +10,7 @@ from schemas.tables import (
     PARTITIONED_TABLES,
     SCHEMA_VERSION,
     TABLES,
+    dataset_schema,
     schema_for,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "PARTITION_COLUMN",
     "SCHEMA_VERSION",
     "TABLES",
+    "dataset_schema",
     "schema_for",
 ]

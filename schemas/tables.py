@@ -236,3 +236,13 @@ SNAPSHOT_TABLES = frozenset({"entity_clusters"})
 def schema_for(table: str) -> pa.Schema:
     """The schema of `table`, with its version metadata; KeyError for an unknown table."""
     return TABLES[table]
+
+
+def dataset_schema(table: str) -> pa.Schema:
+    """The schema of `table` as a dataset reader sees it: the declared columns, plus `pub_month`
+    (a string, stored in the folder names) for partitioned tables. One definition for the readers
+    (`pipeline.analytics.open_table`), the empty placeholder file and the Delta log."""
+    schema = schema_for(table)
+    if table in PARTITIONED_TABLES:
+        schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
+    return schema

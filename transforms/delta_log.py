@@ -42,7 +42,7 @@ from deltalake.transaction import (
     create_table_with_add_actions,
 )
 
-from schemas import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, schema_for
+from schemas import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, dataset_schema
 from schemas.tables import TABLE_DIRS
 
 LOG_DIRNAME = "_delta_log"
@@ -67,10 +67,7 @@ def has_log(output_dir: str | Path, table: str = "documents") -> bool:
 def delta_schema(table: str) -> pa.Schema:
     """The table's Arrow schema as Delta declares it: the declared columns, plus the partition
     column (a string) for partitioned tables; no Parquet key-value metadata."""
-    schema = schema_for(table).remove_metadata()
-    if table in PARTITIONED_TABLES:
-        schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
-    return schema
+    return dataset_schema(table).remove_metadata()
 
 
 def files_on_disk(folder: Path, table: str) -> list[str]:
@@ -143,13 +140,14 @@ def reconcile(
     folder = table_dir(output_dir, table)
     gone = set(removing)
     on_disk = [f for f in files_on_disk(folder, table) if f not in gone]
-    if (folder / LOG_DIRNAME).is_dir():
-        evolve_schema(DeltaTable(str(folder)), table, run_id)
-    version_after = DeltaTable(str(folder)).version() + 1 if (folder / LOG_DIRNAME).is_dir() else 0
+    delta = DeltaTable(str(folder)) if (folder / LOG_DIRNAME).is_dir() else None
+    if delta is not None and evolve_schema(delta, table, run_id):
+        delta.update_incremental()  # the schema change is a version of its own
+    version_after = delta.version() + 1 if delta is not None else 0
     extra = {VERSIONS_KEY: json.dumps({**cut, table: version_after})} if cut is not None else None
     properties = _commit_info(run_id, operation, extra)
     partition_by = [PARTITION_COLUMN] if table in PARTITIONED_TABLES else None
-    if not (folder / LOG_DIRNAME).is_dir():
+    if delta is None:
         if not on_disk and not extra:
             return None
         folder.mkdir(parents=True, exist_ok=True)
@@ -163,11 +161,10 @@ def reconcile(
             post_commithook_properties=NO_CHECKPOINTS,
         )
         return 0
-    delta = DeltaTable(str(folder))
     logged = logged_files(delta)
-    rewritten_set = set(rewritten) - gone
+    rewritten_set, on_disk_set = set(rewritten) - gone, set(on_disk)
     adds = [_add(folder, table, f) for f in on_disk if f not in logged or f in rewritten_set]
-    removes = [_remove(table, f, size) for f, size in logged.items() if f not in set(on_disk)]
+    removes = [_remove(table, f, size) for f, size in logged.items() if f not in on_disk_set]
     if not adds and not removes and not extra:
         return delta.version()
     delta.create_write_transaction(
@@ -245,7 +242,11 @@ def table_versions(output_dir: str | Path, run_id: str | None = None) -> dict[st
     folder = table_dir(output_dir, "documents")
     if not (folder / LOG_DIRNAME).is_dir():
         return {}
-    for commit in DeltaTable(str(folder)).history():
-        if VERSIONS_KEY in commit and (run_id is None or commit.get(RUN_KEY) == run_id):
-            return {k: int(v) for k, v in json.loads(commit[VERSIONS_KEY]).items()}
+    delta = DeltaTable(str(folder))
+    # Every commit of `documents` but a schema change names the cut, so the latest one nearly always
+    # answers; the whole history (one JSON file per commit: no checkpoints) only for a given run.
+    for limit in (2, None) if run_id is None else (None,):
+        for commit in delta.history(limit):
+            if VERSIONS_KEY in commit and (run_id is None or commit.get(RUN_KEY) == run_id):
+                return {k: int(v) for k, v in json.loads(commit[VERSIONS_KEY]).items()}
     raise KeyError(f"no commit of run {run_id} in {folder / LOG_DIRNAME}")

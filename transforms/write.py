@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from schemas import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, schema_for
+from schemas import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, dataset_schema, schema_for
 from schemas.tables import PRIMARY_KEYS, SNAPSHOT_TABLES, TABLE_DIRS
 
 TEMP_DIRNAME = "_temporary"
@@ -212,10 +212,7 @@ def _commit_logs(
 def empty_table(table: str) -> pa.Table:
     """No rows, the table's schema; a partitioned table's placeholder carries the partition column
     itself (string), since it has no partition folder to give it."""
-    schema = schema_for(table)
-    if table in PARTITIONED_TABLES:
-        schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
-    return schema.empty_table()
+    return dataset_schema(table).empty_table()
 
 
 def _table_files(output_dir: str, table: str) -> list[str]:

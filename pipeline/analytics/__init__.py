@@ -21,7 +21,14 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipeline.command import DamagedFile
-from schemas.tables import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, TABLE_DIRS, TABLES
+from schemas.tables import (
+    NULL_PARTITION,
+    PARTITION_COLUMN,
+    PARTITIONED_TABLES,
+    TABLE_DIRS,
+    TABLES,
+    dataset_schema,
+)
 
 __all__ = [
     "Partition",
@@ -79,14 +86,6 @@ def iter_partitions(output_dir: Path, tables: tuple[str, ...] | None = None) -> 
                 yield Partition(table, folder.name[len(prefix) :], folder)
         else:
             yield Partition(table, None, root)
-
-
-def dataset_schema(table: str) -> pa.Schema:
-    """Declared schema of `table`, plus the `pub_month` partition column for partitioned tables."""
-    schema = TABLES[table]
-    if table in PARTITIONED_TABLES:
-        schema = schema.append(pa.field(PARTITION_COLUMN, pa.string()))
-    return schema
 
 
 def open_table(output_dir: Path, table: str) -> ds.Dataset | None:
