@@ -171,9 +171,9 @@ class RunSummary:
 def delta_versions_of(output: str, run_id: str) -> dict[str, int]:
     """The tables' Delta versions after `run_id`'s last commit; empty without a log (plain Parquet,
     an object store, or a run that wrote nothing)."""
-    from transforms.delta_log import has_log, table_versions
+    from transforms.delta_log import table_versions
 
-    if "://" in output or not has_log(output):
+    if "://" in output:
         return {}
     try:
         return table_versions(output, run_id)

@@ -132,7 +132,7 @@ def logged_paths(output_dir: Path, table: str) -> list[str] | None:
 
     if not delta_log.has_log(output_dir, table):
         return None
-    version = delta_log.table_versions(output_dir).get(table) if delta_log.has_log(output_dir) else None
+    version = delta_log.table_versions(output_dir).get(table)  # {} when `documents` has no log
     delta = DeltaTable(str(table_path(output_dir, table)), version=version)
     return sorted(delta_log.logged_files(delta))
 
