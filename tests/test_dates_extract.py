@@ -322,3 +322,24 @@ def test_quantities_and_habitual_periods_are_no_dates(text: str) -> None:
 )
 def test_years_and_periods_on_real_news_stay(text: str, value: str) -> None:
     assert extract_dates(text, D(2012, 7, 4))[0].value == value
+
+
+def test_a_whole_copy_has_no_date_rows_and_its_original_has() -> None:
+    """`dates` rows belong to canonical segments: a document whose every segment is a copy (a
+    reprint) gets none, without extracting; the same text as an original gets its mentions."""
+    from transforms.assemble import AssembledDocument
+    from transforms.dates.stages import date_rows
+    from transforms.records import DedupVerdict, Document
+    from transforms.segment import SegmentConfig, segment_document
+
+    body = "Jeudi, les combats ont repris au sud de Tripoli.\n\nLe 5 avril, Haftar a lancé son offensive."
+    doc = Document("d", "d.txt", body, "x", "utf-8", datetime.date(2019, 4, 6))
+    segments = tuple(segment_document(doc, SegmentConfig()))
+    original = [DedupVerdict(s.segment_id, False) for s in segments]
+    copy = [DedupVerdict(s.segment_id, True, "exact", f"o-{s.segment_id}", 1.0) for s in segments]
+    found = date_rows(AssembledDocument(doc, segments, tuple(original)))
+    assert [(row["text"], row["value"]) for row in found] == [
+        ("Jeudi", "2019-04-04"),
+        ("Le 5 avril", "2019-04-05"),
+    ]
+    assert date_rows(AssembledDocument(doc, segments, tuple(copy))) == []

@@ -72,6 +72,8 @@ def with_pub_date(
 def date_rows(item: AssembledDocument, mentions: list[DateMention] | None = None) -> list[dict]:
     """`dates` table rows of a document: its mentions that fall in canonical segments."""
     doc = item.doc
+    if all(verdict.is_duplicate for verdict in item.verdicts):
+        return []  # a whole copy (wire reprint, renamed file): its dates are its canonical copy's
     if mentions is None:
         mentions = extract_dates(doc.text, doc.pub_date, doc.pub_date_granularity or "day")
     starts = [segment.start_char for segment in item.segments]
