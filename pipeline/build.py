@@ -29,7 +29,7 @@ from transforms.entities.stages import ResolveEntities
 from transforms.read import ReadConfig, ReadDocuments
 from transforms.records import DedupVerdict, Document, Rejected
 from transforms.segment import SegmentConfig
-from transforms.write import WriteTables
+from transforms.write import PieceWriter, WriteTables
 
 
 @dataclass(frozen=True)
@@ -148,13 +148,18 @@ def enrich_and_write(
     if config.progress_dir:  # set by the runner when the run shows progress (`progress`) locally
         assembled = assembled | "Progress" >> beam.ParDo(CountProgress(config.progress_dir))
     enriched = assembled | "Enrich" >> EnrichDocuments(
-        config.spacy_models, functools.partial(_document_rows, config=config), gate=config.ner_gate
+        config.spacy_models,
+        functools.partial(_document_rows, config=config),
+        PieceWriter(config.output, config.run_id),  # the per-document rows are written there
+        gate=config.ner_gate,
     )
     entity_rows = enriched[ENTITIES] | "Resolve" >> ResolveEntities(config.output, config.run_id, windowing)
     rejected_rows = rejected | "RejectedRows" >> beam.Map(_rejected_row, config)
     return (
-        (enriched.rows, entity_rows, rejected_rows)
+        (entity_rows, rejected_rows)
         | "AllRows" >> beam.Flatten()
         | "Write"
-        >> WriteTables(config.output, config.run_id, config.shards_per_partition, config.table_format)
+        >> WriteTables(
+            config.output, config.run_id, config.shards_per_partition, config.table_format, enriched.pieces
+        )
     )

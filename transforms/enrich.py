@@ -20,14 +20,16 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.utils import shared
+from apache_beam.utils.windowed_value import WindowedValue
 
 from transforms.assemble import AssembledDocument
 from transforms.entities.gate import may_hold_entity
 from transforms.entities.ner import NerInput, RawMention, load_model, mentions_by_document
 from transforms.entities.per_document import DocumentEntities, resolve_document
 from transforms.language import with_languages
+from transforms.write import PieceWriter
 
-#: Tag of the DocumentEntities output; the main output is (table, rows) batches.
+#: Tag of the DocumentEntities output; the main output is the Parquet pieces of the rows (`Piece`).
 ENTITIES = "entities"
 
 RowsOf = Callable[[AssembledDocument], Iterable[tuple[str, dict]]]
@@ -85,11 +87,14 @@ class _Models:
 class _Enrich(beam.DoFn):
     """A batch of AssembledDocuments -> (table, rows) batches + DocumentEntities (tagged)."""
 
-    def __init__(self, models: Sequence[str], rows_of: RowsOf, handle: shared.Shared, gate: bool) -> None:
+    def __init__(
+        self, models: Sequence[str], rows_of: RowsOf, handle: shared.Shared, gate: bool, writer: PieceWriter
+    ) -> None:
         self._models = tuple(models)
         self._rows_of = rows_of
         self._handle = handle
         self._gate = gate
+        self._writer = writer
         self._gated = Metrics.counter("newsbeam", "ner_segments_gated")
         self._not_majority = Metrics.counter("newsbeam", "segments_not_majority_language")
         self._other_language = Metrics.counter("newsbeam", "ner_skipped_other_language")
@@ -100,7 +105,15 @@ class _Enrich(beam.DoFn):
         models = self._models
         self._nlp = self._handle.acquire(lambda: _Models(models), tag="|".join(models)).nlp
 
-    def process(self, batch: list[AssembledDocument]) -> Iterator[object]:
+    def start_bundle(self) -> None:
+        self._writer.start()
+
+    def finish_bundle(self) -> Iterator[WindowedValue]:
+        yield from self._writer.flush()
+
+    def process(
+        self, batch: list[AssembledDocument], window: object = beam.DoFn.WindowParam
+    ) -> Iterator[object]:
         items = [with_languages(item) for item in batch]
         for item in items:
             self._not_majority.inc(sum(1 for lang in item.languages if lang != item.language))
@@ -119,24 +132,32 @@ class _Enrich(beam.DoFn):
             for found in mentions_by_document(self._nlp[model], inputs):
                 self._raw.inc(len(found))
                 mentions.setdefault(found[0].doc_id, []).extend(found)
-        yield from batch_rows(items, self._rows_of)
+        for table, rows in batch_rows(items, self._rows_of):
+            self._writer.add(window, table, rows)
         for resolved in resolve_batch(items, mentions):
             yield beam.pvalue.TaggedOutput(ENTITIES, resolved)
 
 
 class EnrichDocuments(beam.PTransform):
-    """AssembledDocument -> main: (table, rows) batches from `rows_of` (called after language
-    detection); `ENTITIES`: one DocumentEntities per document with mentions.
+    """AssembledDocument -> main: the Parquet pieces of the rows `rows_of` makes (called after
+    language detection), written here by `writer` (`transforms/write.py`: `WriteTables` merges them
+    at finalize); `ENTITIES`: one DocumentEntities per document with mentions.
 
     Documents are batched (Beam's BatchElements, up to `max_batch` documents) for `nlp.pipe`.
     """
 
     def __init__(
-        self, models: Sequence[str], rows_of: RowsOf, max_batch: int = 16, gate: bool = True
+        self,
+        models: Sequence[str],
+        rows_of: RowsOf,
+        writer: PieceWriter,
+        max_batch: int = 16,
+        gate: bool = True,
     ) -> None:
         super().__init__()
         self._models = tuple(models)
         self._rows_of = rows_of
+        self._writer = writer
         self._max_batch = max_batch
         self._gate = gate
 
@@ -145,7 +166,7 @@ class EnrichDocuments(beam.PTransform):
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._max_batch)
             | "Enrich"
-            >> beam.ParDo(_Enrich(self._models, self._rows_of, shared.Shared(), self._gate)).with_outputs(
-                ENTITIES, main="rows"
-            )
+            >> beam.ParDo(
+                _Enrich(self._models, self._rows_of, shared.Shared(), self._gate, self._writer)
+            ).with_outputs(ENTITIES, main="pieces")
         )

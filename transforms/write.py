@@ -9,6 +9,13 @@ shared/BEAM-NOTES.md). This sink follows the same temp-then-finalize protocol by
 2. once every file exists (a global combine waits for all of them), `Finalize` renames each into
    `DIR/<table>/pub_month=YYYY-MM/part-<digest>.parquet` and removes the temporary folder.
 
+The per-document tables (documents, segments, dates and their state) skip step 1's shuffle: the
+enrichment step writes its rows where it makes them, one *piece* per table per bundle
+(`PieceWriter`, under the same temporary folder), and `Finalize` first merges the pieces into
+exactly the files step 1 would have written from the same rows (`merge_pieces`). Why: on Beam's
+local runner every row batch that crosses a stage boundary travels through the runner process
+twice; at 10k documents that shuffle was about a tenth of a run (benchmarks/README.md).
+
 A reader therefore never sees a partial file, and folders whose names start with `_` are
 ignored by pyarrow, DuckDB, Polars and Spark. File names are a digest of the rows' primary keys:
 rewriting the same rows replaces the same file (idempotent reruns), and the layout does not
@@ -22,20 +29,25 @@ import datetime as dt
 import hashlib
 import json
 import posixpath
+import uuid
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import apache_beam as beam
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.utils.windowed_value import WindowedValue
 
 from schemas import NULL_PARTITION, PARTITION_COLUMN, PARTITIONED_TABLES, dataset_schema, schema_for
 from schemas.tables import PRIMARY_KEYS, SNAPSHOT_TABLES, TABLE_DIRS
 
 TEMP_DIRNAME = "_temporary"
+#: Where `PieceWriter` puts its pieces, inside a run's (or window's) temporary folder.
+PIECES_DIRNAME = "_pieces"
 PENDING_DIRNAME = "_runs/pending"
 SNAPSHOT_FILENAME = "part-snapshot.parquet"
 #: The file that makes a table with no rows yet readable (`ensure_every_table`).
@@ -120,14 +132,109 @@ class _WriteGroup(beam.DoFn):
         window: object = beam.DoFn.WindowParam,
     ) -> Iterator[WrittenFile]:
         (table, partition, _shard), unsorted = element
-        rows_table = sort_by_key(table, unsorted)
-        rel = relative_path(table, partition, file_digest(table, rows_table))
         temp_root = posixpath.join(self._output_dir, TEMP_DIRNAME, self._run_id, window_tag(window))
-        temp_path = posixpath.join(temp_root, rel)
-        write_parquet(temp_path, rows_table)
-        Metrics.counter("newsbeam", f"rows_{table}").inc(rows_table.num_rows)
-        final_path = posixpath.join(self._output_dir, rel)
-        yield WrittenFile(table, partition, temp_path, final_path, rows_table.num_rows, temp_root)
+        yield write_temp_file(self._output_dir, temp_root, table, partition, unsorted)
+
+
+def write_temp_file(
+    output_dir: str, temp_root: str, table: str, partition: str | None, unsorted: pa.Table
+) -> WrittenFile:
+    """One file's rows, sorted by key, written under `temp_root` at the path finalize moves it to."""
+    rows_table = sort_by_key(table, unsorted)
+    rel = relative_path(table, partition, file_digest(table, rows_table))
+    temp_path = posixpath.join(temp_root, rel)
+    write_parquet(temp_path, rows_table)
+    Metrics.counter("newsbeam", f"rows_{table}").inc(rows_table.num_rows)
+    final_path = posixpath.join(output_dir, rel)
+    return WrittenFile(table, partition, temp_path, final_path, rows_table.num_rows, temp_root)
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Rows of one table written by the step that made them (`PieceWriter`), with their
+    `pub_month`; `merge_pieces` turns the pieces of a run or window into the table's files."""
+
+    table: str
+    path: str
+    rows: int
+    temp_root: str
+
+
+class PieceWriter:
+    """Collects a DoFn's rows per window and table during a bundle, and writes them at its end as
+    one Parquet piece per (window, table) under the window's temporary folder.
+
+    Use: `start()` in `start_bundle`, `add()` in `process`, and yield what `flush()` gives in
+    `finish_bundle`. A bundle that fails leaves pieces nobody names; the temporary folder goes at
+    finalize (or at the next run's start, `runner.clean_stale_temporary`).
+    """
+
+    def __init__(self, output_dir: str, run_id: str) -> None:
+        self._output_dir = output_dir.rstrip("/")
+        self._run_id = run_id
+        self._buffers: dict[object, dict[str, list[dict]]] = {}
+
+    def start(self) -> None:
+        self._buffers = {}
+
+    def add(self, window: object, table: str, rows: list[dict]) -> None:
+        self._buffers.setdefault(window, {}).setdefault(table, []).extend(rows)
+
+    def flush(self) -> Iterator[WindowedValue]:
+        """The pieces written, as windowed values (a `finish_bundle` output needs its window)."""
+        buffers, self._buffers = self._buffers, {}
+        for window, tables in buffers.items():
+            temp_root = posixpath.join(self._output_dir, TEMP_DIRNAME, self._run_id, window_tag(window))
+            name = f"{uuid.uuid4().hex}.parquet"
+            for table, rows in tables.items():
+                path = posixpath.join(temp_root, PIECES_DIRNAME, table, name)
+                with FileSystems.create(path) as handle:  # read once, at finalize: fast, not small
+                    pq.write_table(
+                        pa.Table.from_pylist(rows, schema=dataset_schema(table)), handle, compression="lz4"
+                    )
+                yield WindowedValue(
+                    Piece(table, path, len(rows), temp_root), window.max_timestamp(), (window,)
+                )
+
+
+def merge_pieces(output_dir: str, pieces: Iterable[Piece], shards: int = 1) -> list[WrittenFile]:
+    """The pieces of each (window, table) as the files `WriteTables` writes from the same rows:
+    split by partition and shard, sorted by primary key, named by the digest of their keys."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for piece in pieces:
+        groups.setdefault((piece.temp_root, piece.table), []).append(piece.path)
+    written: list[WrittenFile] = []
+    for (temp_root, table), paths in sorted(groups.items()):
+        parts = []
+        for path in sorted(paths):
+            with FileSystems.open(path) as handle:
+                parts.append(pq.read_table(handle, schema=dataset_schema(table)))
+        for (_, partition, _), rows in split_by_file(table, pa.concat_tables(parts), shards):
+            written.append(write_temp_file(output_dir, temp_root, table, partition, rows))
+    return written
+
+
+def split_by_file(table: str, rows: pa.Table, shards: int) -> Iterator[tuple[FileKey, pa.Table]]:
+    """Rows of one table (with `pub_month` when partitioned) -> one Arrow table per file, without
+    the partition column: the Arrow form of `rows_by_file`, same partitions and shards."""
+    columns = schema_for(table).names
+    if table in PARTITIONED_TABLES:
+        months = rows.column(PARTITION_COLUMN)
+        by_partition = [
+            (month, rows.filter(pc.equal(months, month) if month is not None else pc.is_null(months)))
+            for month in sorted(pc.unique(months).to_pylist(), key=lambda m: (m is None, m or ""))
+        ]
+    else:
+        by_partition = [(None, rows)]
+    for partition, part in by_partition:
+        part = part.select(columns)
+        if shards <= 1:
+            yield (table, partition, 0), part
+            continue
+        keys = zip(*(part.column(c).to_pylist() for c in PRIMARY_KEYS[table]), strict=True)
+        shard_of = pa.array([zlib.crc32(repr(tuple(key)).encode()) % shards for key in keys], pa.int64())
+        for shard in sorted(set(shard_of.to_pylist())):
+            yield (table, partition, shard), part.filter(pc.equal(shard_of, shard))
 
 
 #: Order of the renames at finalize. Data first; then the cross-run state, `_state/documents` last
@@ -367,23 +474,50 @@ class WriteTables(beam.PTransform):
     key, so the assignment is deterministic.
     """
 
-    def __init__(self, output_dir: str, run_id: str, shards: int = 1, table_format: str = "delta") -> None:
+    def __init__(
+        self,
+        output_dir: str,
+        run_id: str,
+        shards: int = 1,
+        table_format: str = "delta",
+        pieces: beam.PCollection | None = None,
+    ) -> None:
         super().__init__()
         self._output_dir = output_dir.rstrip("/")
         self._run_id = run_id
         self._shards = max(1, shards)
         self._table_format = table_format
+        self._pieces = pieces  # written where their rows were made (`PieceWriter`), same windows
 
     def expand(self, rows: beam.PCollection) -> beam.PCollection:
-        output_dir, run_id, table_format = self._output_dir, self._run_id, self._table_format
-        return (
+        output_dir, run_id, table_format, shards = (
+            self._output_dir,
+            self._run_id,
+            self._table_format,
+            self._shards,
+        )
+        written = (
             rows
-            | "KeyByFile" >> beam.FlatMap(rows_by_file, self._shards)
+            | "KeyByFile" >> beam.FlatMap(rows_by_file, shards)
             # A combine, not a GroupByKey: Beam lifts it, so each bundle ships one Arrow table per
             # file it saw.
             | "GroupByFile" >> beam.CombinePerKey(ConcatTables())
             | "WriteTemp" >> beam.ParDo(_WriteGroup(output_dir, run_id))
-            # Finalize waits for every file of the run (batch) or of the window (streaming).
-            | "AllWritten" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
-            | "Finalize" >> beam.Map(lambda files: finalize(output_dir, files, table_format))
         )
+        if self._pieces is not None:
+            written = (written, self._pieces) | "WithPieces" >> beam.Flatten()
+        return (
+            written
+            # Finalize waits for every file and piece of the run (batch) or of the window (streaming).
+            | "AllWritten" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
+            | "Finalize" >> beam.Map(finalize_written, output_dir, table_format, shards)
+        )
+
+
+def finalize_written(
+    items: list[WrittenFile | Piece], output_dir: str, table_format: str, shards: int = 1
+) -> list[WrittenFile]:
+    """`finalize` of a run's (or window's) files, the pieces merged into files first."""
+    files = [item for item in items if isinstance(item, WrittenFile)]
+    files += merge_pieces(output_dir, [item for item in items if isinstance(item, Piece)], shards)
+    return finalize(output_dir, files, table_format)
