@@ -3,8 +3,9 @@
 Why one DoFn rather than a transform per concern: on Beam's local runner every element that crosses
 a stage boundary is encoded and decoded, and a join on doc_id (mentions back to their document for
 resolution) is one more shuffle of every document. Here a batch of documents goes through the whole
-per-document work where it is, and leaves as a few batches of table rows plus one DocumentEntities
-per document for the run-wide step (clusters, `transforms/entities/stages.py`). The algorithms
+per-document work where it is: its table rows are written here, as one Parquet piece per table per
+bundle (`write.PieceWriter`, merged into the tables' files at finalize), and only one DocumentEntities
+per document leaves for the run-wide step (clusters, `transforms/entities/stages.py`). The algorithms
 stay in their concern's module (`language.py`, `dates/`, `entities/`); this module only chains them.
 
 NER: the canonical segments of a document in a model's language go to that model (duplicates are read
