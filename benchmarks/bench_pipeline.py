@@ -257,7 +257,9 @@ class SentenceMaker:
         from transforms.entities.gate import may_hold_entity
 
         self._clauses = clauses
-        self._plain = [c for c in clauses if not may_hold_entity(f"Il a dit, {c}")]
+        # a fragment that opened its sentence keeps its capital ("L'origine de l'incendie"): in the
+        # middle of a synthetic sentence the model takes it for a name, where real text has none
+        self._plain = [c for c in clauses if c[:1].islower() and not may_hold_entity(f"Il a dit, {c}")]
         self._may_hold_entity = may_hold_entity
         self._rng = rng
         self._name_free = name_free
@@ -553,6 +555,14 @@ def run_bare(corpus: Path, work: Path) -> dict:
 MODE_ARGS = {
     "multi": ["--", "--direct_num_workers=2", "--direct_running_mode=multi_processing"],
     "single": ["--", "--direct_num_workers=1", "--direct_running_mode=in_memory"],  # one process
+    # every file in one pipeline run (one set of worker start-ups): what chunks cost in time, save in memory
+    "multi-one-chunk": [
+        "--chunk-files",
+        "0",
+        "--",
+        "--direct_num_workers=2",
+        "--direct_running_mode=multi_processing",
+    ],
     # the NER gate off (every canonical segment to the model): what gating saves, same machine and run
     "multi-ungated": [
         "--ner-all-segments",

@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from transforms.entities.gate import may_hold_entity  # noqa: E402
+from transforms.entities.names import strip_title  # noqa: E402
 from transforms.entities.ner import load_model  # noqa: E402
+from transforms.entities.resolve import spurious_reason  # noqa: E402
 from transforms.read import parse_document  # noqa: E402
 from transforms.segment import segment_document  # noqa: E402
 
@@ -51,6 +53,13 @@ def corpus_texts(extra: Path | None) -> dict[str, list[tuple[str, bytes]]]:
     if extra:
         corpora[extra.name] = [(str(p), p.read_bytes()) for p in sorted(extra.rglob("*.txt"))]
     return corpora
+
+
+def pipeline_keeps(text: str) -> bool:
+    """The pipeline's own filter of a mention (`resolve.spurious_reason`, without the document
+    context): calendar words, common words, sentences and the like are dropped after NER anyway."""
+    core, title = strip_title(text)
+    return spurious_reason(text, core, title) is None
 
 
 def keepable(text: str) -> bool:
@@ -83,18 +92,24 @@ def main() -> None:
         docs = list(nlp.pipe(sentences, batch_size=256))
         seconds = time.perf_counter() - clock
         tokens = [len(doc) for doc in docs]
-        mentions = kept = lost = lost_keepable = 0
+        mentions = kept = lost = lost_keepable = filtered = lost_filtered = 0
         examples = []
         for doc, skip in zip(docs, gated, strict=True):
             for ent in doc.ents:
                 mentions += 1
                 good = keepable(ent.text)
+                survives = good and pipeline_keeps(ent.text)
                 kept += good
+                filtered += survives
                 if skip:
                     lost += 1
                     lost_keepable += good
+                    lost_filtered += survives
                     if good:
-                        examples.append(f"{ent.text} ({ent.label_}) in: {doc.text[:120]}")
+                        examples.append(
+                            f"{ent.text} ({ent.label_}{'' if survives else ', dropped by the pipeline'})"
+                            f" in: {doc.text[:120]}"
+                        )
         low, high = wilson(lost_keepable, kept)
         report[name] = {
             "sentences": len(sentences),
@@ -108,6 +123,9 @@ def main() -> None:
             "keepable_lost": lost_keepable,
             "keepable_lost_share": round(lost_keepable / kept, 5) if kept else None,
             "keepable_lost_95ci": [round(low, 5), round(high, 5)],
+            "pipeline_kept_mentions": filtered,
+            "pipeline_kept_lost": lost_filtered,
+            "pipeline_kept_lost_95ci": [round(v, 5) for v in wilson(lost_filtered, filtered)],
             "lost_examples": examples[:20],
         }
         r = report[name]
@@ -117,7 +135,9 @@ def main() -> None:
             f" {100 * r['tokens_skipped'] / max(1, r['tokens']):.1f}%; mentions {mentions},"
             f" kept-shape {kept},"
             f" lost {lost_keepable} ({100 * lost_keepable / max(1, kept):.2f}%,"
-            f" 95% CI {100 * low:.2f}-{100 * high:.2f}%), lost lowercase/other {lost - lost_keepable}"
+            f" 95% CI {100 * low:.2f}-{100 * high:.2f}%), lost lowercase/other {lost - lost_keepable};"
+            f" of the {filtered} the pipeline keeps, lost {lost_filtered}"
+            f" ({100 * lost_filtered / max(1, filtered):.2f}%)"
         )
         for example in examples[:10]:
             print("    lost:", example)

@@ -124,7 +124,7 @@ def run(
             help="Ingest larger inputs in consecutive pipeline runs of this many files (bounded memory); "
             "0 = one run.",
         ),
-    ] = 5000,  # pipeline.runner.DEFAULT_CHUNK_FILES (not imported here: --help stays fast)
+    ] = 10000,  # pipeline.runner.DEFAULT_CHUNK_FILES (not imported here: --help stays fast)
     index_horizon_days: Annotated[
         float | None,
         typer.Option(

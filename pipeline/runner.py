@@ -77,9 +77,11 @@ def new_run_config(
 
 
 #: Files per pipeline run: larger inputs are ingested in consecutive chunks (see `chunk_inputs`).
-#: Peak RSS of the process tree (2 workers, 30 % duplicates): 2.8 GB at 1k files, 3.9 GB at 3k in
-#: one run, so about 6 GB at 5k; each chunk pays the workers' start-up (imports, models: ~15 s).
-DEFAULT_CHUNK_FILES = 5000
+#: Each chunk pays the workers' start-up (imports, models) and every stage's fixed cost again, while
+#: memory now grows slowly with the files of a run (the models dominate it): peak RSS of the process
+#: tree with 2 workers, 2.5 GB at 1k files, 4.5 GB at 10k in one run (4.3 GB in two chunks of 5k,
+#: 34 s slower: benchmarks/README.md, 2026-12-03). Was 5,000 until the rows were written where made.
+DEFAULT_CHUNK_FILES = 10000
 
 #: From this many input files on, a local run uses every core by default (multi-process DirectRunner).
 #: Below it, one process: each worker process loads spaCy, lingua and the gazetteer (about 10 s), which

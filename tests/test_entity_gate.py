@@ -35,6 +35,8 @@ WIKINEWS = Path(__file__).resolve().parent / "data" / "wikinews-fr-2012"
         ("Les troupes d'Haftar avancent.", True),  # after an elision
         ("Une résolution de l'ONU a été votée.", True),
         ("Le sommet du G20 s'est ouvert.", True),  # digits and letters
+        ("Le chef du gouvernement, al-Serraj, a répondu.", True),  # a capital inside the word
+        ("Les forces de l'est ont avancé vers le sud-ouest.", False),  # hyphens alone are not names
         ("La crise a commencé en 2011 et dure encore.", False),  # a bare number is no name
         ("Il a dit : Tripoli tombera.", True),
     ],

@@ -108,3 +108,39 @@ def test_partition_paths_come_from_validated_months_only() -> None:
     assert partition_value(None) == NULL_PARTITION
     assert relative_path("documents", "2019-04", "abc") == "documents/pub_month=2019-04/part-abc.parquet"
     assert relative_path("rejected", None, "abc") == "rejected/part-abc.parquet"
+
+
+def test_pieces_merge_into_the_files_the_row_shuffle_writes(tmp_path: Path) -> None:
+    """Rows written where they are made (`PieceWriter`, two bundles here) and merged at finalize
+    give the files of the row shuffle (`rows_by_file` + `write_temp_file`) byte for byte in name
+    and rows: same partitions (the null one too), shards, key order and digests."""
+    from apache_beam.transforms.window import GlobalWindow
+
+    from transforms.write import ConcatTables, PieceWriter, merge_pieces, rows_by_file, write_temp_file
+
+    months = ["2019-04", "2020-01", None, "2019-04", "2020-01", None, "2019-04"]
+    rows = [_doc_row(f"d{i:02d}", months[i % len(months)]) for i in range(40)]
+    writer, window = PieceWriter(str(tmp_path / "pieces"), "r1"), GlobalWindow()
+    pieces = []
+    for bundle in (rows[:25], rows[25:]):  # two bundles, rows in no particular order
+        writer.start()
+        writer.add(window, "documents", bundle[::-1])
+        pieces.extend(value.value for value in writer.flush())
+    assert len(pieces) == 2 and all(Path(p.path).exists() for p in pieces)
+    merged = merge_pieces(str(tmp_path / "pieces"), pieces, shards=2)
+
+    shuffled = []
+    for key, table in rows_by_file(("documents", rows), shards=2):
+        combine = ConcatTables()
+        part = combine.extract_output(combine.add_input(combine.create_accumulator(), table))
+        shuffled.append(write_temp_file(str(tmp_path / "rows"), str(tmp_path / "rows-tmp"), *key[:2], part))
+
+    def files(written: list) -> dict[tuple, list[dict]]:
+        return {
+            (f.table, f.partition, Path(f.final_path).name): pq.read_table(f.temp_path).to_pylist()
+            for f in written
+        }
+
+    assert len(merged) == len(shuffled) == 6  # 3 partitions x 2 shards
+    assert files(merged) == files(shuffled)
+    assert sum(f.rows for f in merged) == len(rows)

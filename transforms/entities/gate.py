@@ -10,7 +10,8 @@ The test, per word (elisions split: `d'Haftar` is `Haftar`, `l'ONU` is `ONU`):
   after a dash or colon) may be a name: keep the sentence;
 - the word that opens it may be a name too ("Haftar a dit"), unless it is a function word
   ("Le", "Selon", "Mais": spaCy's French stop words) or a weekday or month name;
-- a word mixing letters and digits (`G20`, `COVID-19`, `A380`) may be a name.
+- a word mixing letters and digits (`G20`, `COVID-19`, `A380`) may be a name, and so may a word
+  with a capital inside it (`al-Serraj`, `el-Khamis`: Arabic names with their lowercase article).
 Nothing else reaches the model's attention here: a sentence without any of these is skipped.
 Measured against ungated NER on real news in `benchmarks/eval_ner_gate.py` (README, Performance).
 """
@@ -67,6 +68,8 @@ def may_hold_entity(text: str) -> bool:
         if first.isupper():
             if not _opens_unit(text, match.start()) or core.lower() not in function_words:
                 return True
-        elif any(c.isdigit() for c in core) and any(c.isalpha() for c in core):
-            return True
+        elif any(c.isupper() for c in core) or (
+            any(c.isdigit() for c in core) and any(c.isalpha() for c in core)
+        ):
+            return True  # a capital inside the word ("al-Serraj", "el-Khamis") or a digit-letter mix
     return False
