@@ -218,6 +218,7 @@ def split_by_file(table: str, rows: pa.Table, shards: int) -> Iterator[tuple[Fil
     """Rows of one table (with `pub_month` when partitioned) -> one Arrow table per file, without
     the partition column: the Arrow form of `rows_by_file`, same partitions and shards."""
     columns = schema_for(table).names
+    shards = 1 if table in SNAPSHOT_TABLES else shards  # as in `rows_by_file`
     if table in PARTITIONED_TABLES:
         months = rows.column(PARTITION_COLUMN)
         by_partition = [
@@ -435,6 +436,7 @@ def rows_by_file(element: tuple[str, list[dict]], shards: int) -> Iterator[tuple
     """
     table, rows = element
     partitioned = table in PARTITIONED_TABLES
+    shards = 1 if table in SNAPSHOT_TABLES else shards  # a snapshot is one file with a fixed name
     files: dict[FileKey, list[dict]] = {}
     for row in rows:
         partition = row.get(PARTITION_COLUMN) if partitioned else None
@@ -470,8 +472,8 @@ class WriteTables(beam.PTransform):
     emit the rows of a document, or of a batch of documents, as one element.
 
     Rows of partitioned tables carry their `pub_month` (None for undated documents). Each
-    (table, partition) becomes `shards` files at most; rows are spread by a hash of their primary
-    key, so the assignment is deterministic.
+    (table, partition) becomes `shards` files at most (a snapshot table one); rows are spread by a
+    hash of their primary key, so the assignment is deterministic.
     """
 
     def __init__(
