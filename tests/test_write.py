@@ -127,6 +127,15 @@ def test_pieces_merge_into_the_files_the_row_shuffle_writes(tmp_path: Path) -> N
         writer.add(window, "documents", bundle[::-1])
         pieces.extend(value.value for value in writer.flush())
     assert len(pieces) == 2 and all(Path(p.path).exists() for p in pieces)
+    small = PieceWriter(str(tmp_path / "small"), "r1", max_rows=10)  # a piece every 10 rows waiting
+    small.start()
+    early = [
+        v.value
+        for batch in (rows[:6], rows[6:12], rows[12:15])
+        for v in small.add(window, "documents", batch)
+    ]
+    late = [v.value for v in small.flush()]
+    assert [p.rows for p in early] == [12] and [p.rows for p in late] == [3]
     merged = merge_pieces(str(tmp_path / "pieces"), pieces, shards=2)
 
     shuffled = []

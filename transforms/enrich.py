@@ -134,7 +134,7 @@ class _Enrich(beam.DoFn):
                 self._raw.inc(len(found))
                 mentions.setdefault(found[0].doc_id, []).extend(found)
         for table, rows in batch_rows(items, self._rows_of):
-            self._writer.add(window, table, rows)
+            yield from self._writer.add(window, table, rows)
         for resolved in resolve_batch(items, mentions):
             yield beam.pvalue.TaggedOutput(ENTITIES, resolved)
 

@@ -164,25 +164,36 @@ class PieceWriter:
     """Collects a DoFn's rows per window and table during a bundle, and writes them at its end as
     one Parquet piece per (window, table) under the window's temporary folder.
 
-    Use: `start()` in `start_bundle`, `add()` in `process`, and yield what `flush()` gives in
-    `finish_bundle`. A bundle that fails leaves pieces nobody names; the temporary folder goes at
-    finalize (or at the next run's start, `runner.clean_stale_temporary`).
+    Use: `start()` in `start_bundle`, `add()` in `process` (yielding what it gives: the window's
+    pieces once `max_rows` rows are waiting, so a large bundle does not hold all its rows), and
+    yield what `flush()` gives in `finish_bundle`. A bundle that fails leaves pieces nobody names;
+    the temporary folder goes at finalize (or at the next run's start, `runner.clean_stale_temporary`).
     """
 
-    def __init__(self, output_dir: str, run_id: str) -> None:
+    def __init__(self, output_dir: str, run_id: str, max_rows: int = 100_000) -> None:
         self._output_dir = output_dir.rstrip("/")
         self._run_id = run_id
+        self._max_rows = max_rows
         self._buffers: dict[object, dict[str, list[dict]]] = {}
+        self._waiting: dict[object, int] = {}
 
     def start(self) -> None:
-        self._buffers = {}
+        self._buffers, self._waiting = {}, {}
 
-    def add(self, window: object, table: str, rows: list[dict]) -> None:
+    def add(self, window: object, table: str, rows: list[dict]) -> list[WindowedValue]:
+        """Buffer `rows`; returns the pieces written now (the caller must emit them), if any."""
         self._buffers.setdefault(window, {}).setdefault(table, []).extend(rows)
+        self._waiting[window] = self._waiting.get(window, 0) + len(rows)
+        return list(self.flush(window)) if self._waiting[window] >= self._max_rows else []
 
-    def flush(self) -> Iterator[WindowedValue]:
-        """The pieces written, as windowed values (a `finish_bundle` output needs its window)."""
-        buffers, self._buffers = self._buffers, {}
+    def flush(self, only: object | None = None) -> Iterator[WindowedValue]:
+        """The pieces written (every window's, or `only` this one's), as windowed values (a
+        `finish_bundle` output needs its window)."""
+        if only is None:
+            buffers, self._buffers, self._waiting = self._buffers, {}, {}
+        else:
+            buffers = {only: self._buffers.pop(only, {})}
+            self._waiting.pop(only, None)
         for window, tables in buffers.items():
             temp_root = posixpath.join(self._output_dir, TEMP_DIRNAME, self._run_id, window_tag(window))
             name = f"{uuid.uuid4().hex}.parquet"
