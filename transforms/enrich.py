@@ -86,7 +86,8 @@ class _Models:
 
 
 class _Enrich(beam.DoFn):
-    """A batch of AssembledDocuments -> (table, rows) batches + DocumentEntities (tagged)."""
+    """A batch of AssembledDocuments -> the pieces its rows are written to (`PieceWriter`) +
+    DocumentEntities (tagged)."""
 
     def __init__(
         self, models: Sequence[str], rows_of: RowsOf, handle: shared.Shared, gate: bool, writer: PieceWriter

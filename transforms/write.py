@@ -78,10 +78,6 @@ def partition_value(pub_month: str | None) -> str:
     return pub_month if pub_month else NULL_PARTITION
 
 
-def primary_key(table: str, row: dict) -> tuple:
-    return tuple(row[column] for column in PRIMARY_KEYS[table])
-
-
 def sort_by_key(table: str, rows_table: pa.Table) -> pa.Table:
     """The rows in primary-key order (Arrow compares strings by UTF-8 bytes, i.e. by code point,
     as Python does, so the order and the file digest are those of a Python sort)."""
@@ -226,10 +222,11 @@ def merge_pieces(output_dir: str, pieces: Iterable[Piece], shards: int = 1) -> l
 
 
 def split_by_file(table: str, rows: pa.Table, shards: int) -> Iterator[tuple[FileKey, pa.Table]]:
-    """Rows of one table (with `pub_month` when partitioned) -> one Arrow table per file, without
-    the partition column: the Arrow form of `rows_by_file`, same partitions and shards."""
+    """Rows of one table (with `pub_month` when partitioned) -> one Arrow table per file (partition,
+    then shard by a hash of the primary key), without the partition column: it is the folder.
+    The one split of both write paths (`rows_by_file`, `merge_pieces`)."""
     columns = schema_for(table).names
-    shards = 1 if table in SNAPSHOT_TABLES else shards  # as in `rows_by_file`
+    shards = 1 if table in SNAPSHOT_TABLES else shards  # a snapshot is one file with a fixed name
     if table in PARTITIONED_TABLES:
         months = rows.column(PARTITION_COLUMN)
         by_partition = [
@@ -438,24 +435,13 @@ FileKey = tuple[str, str | None, int]  # (table, partition, shard)
 
 
 def rows_by_file(element: tuple[str, list[dict]], shards: int) -> Iterator[tuple[FileKey, pa.Table]]:
-    """A batch of one table's rows -> one Arrow table per file it goes to (partition, then shard).
+    """A batch of one table's rows -> one Arrow table per file it goes to (`split_by_file`).
 
-    The partition column is not in the file (it is the folder): the table's schema leaves it out,
-    and Arrow ignores keys a schema does not name. Why Arrow here: the conversion runs where the rows
-    are made, in parallel, and an Arrow table crosses the shuffle to the writer as a few buffers
-    instead of thousands of pickled dicts.
+    Why Arrow here: the conversion runs where the rows are made, in parallel, and an Arrow table
+    crosses the shuffle to the writer as a few buffers instead of thousands of pickled dicts.
     """
     table, rows = element
-    partitioned = table in PARTITIONED_TABLES
-    shards = 1 if table in SNAPSHOT_TABLES else shards  # a snapshot is one file with a fixed name
-    files: dict[FileKey, list[dict]] = {}
-    for row in rows:
-        partition = row.get(PARTITION_COLUMN) if partitioned else None
-        shard = zlib.crc32(repr(primary_key(table, row)).encode()) % shards if shards > 1 else 0
-        files.setdefault((table, partition, shard), []).append(row)
-    schema = schema_for(table)
-    for key, file_rows in files.items():
-        yield key, pa.Table.from_pylist(file_rows, schema=schema)
+    yield from split_by_file(table, pa.Table.from_pylist(rows, schema=dataset_schema(table)), shards)
 
 
 class ConcatTables(beam.CombineFn):
@@ -503,12 +489,8 @@ class WriteTables(beam.PTransform):
         self._pieces = pieces  # written where their rows were made (`PieceWriter`), same windows
 
     def expand(self, rows: beam.PCollection) -> beam.PCollection:
-        output_dir, run_id, table_format, shards = (
-            self._output_dir,
-            self._run_id,
-            self._table_format,
-            self._shards,
-        )
+        output_dir, run_id, table_format = self._output_dir, self._run_id, self._table_format
+        shards = self._shards
         written = (
             rows
             | "KeyByFile" >> beam.FlatMap(rows_by_file, shards)
