@@ -16,14 +16,10 @@ from transforms.dates import InferPubDates
 from transforms.dates.stages import date_rows
 from transforms.dedup import NearDedupConfig
 from transforms.dedup.batch import DeduplicateDocuments, index_key_batch
-from transforms.dedup.decide import (
-    SegmentedDocument,
-    count_verdicts,
-    segment_document_for_dedup,
-    verdicts_for,
-)
+from transforms.dedup.decide import SegmentedDocument, count_verdicts, segment_document_for_dedup
 from transforms.dedup.keyed import DeduplicateDocumentsKeyed
 from transforms.dedup.state import ReadState, SkipIngested, state_rows
+from transforms.dedup.whole_copies import SegmentOncePerBody, delivery_verdicts
 from transforms.enrich import ENTITIES, EnrichDocuments, model_language
 from transforms.entities.stages import ResolveEntities
 from transforms.read import ReadConfig, ReadDocuments
@@ -90,7 +86,7 @@ def assemble_with_verdicts(
     doc, segments = element
     if isinstance(duplicates, list):  # streaming: one dict per pane of the window
         duplicates = {k: v for pane in duplicates for k, v in pane.items()}
-    verdicts = verdicts_for(segments, duplicates)
+    verdicts = delivery_verdicts(element, duplicates)
     count_verdicts(verdicts)
     return AssembledDocument(doc=doc, segments=segments, verdicts=verdicts)
 
@@ -98,16 +94,18 @@ def assemble_with_verdicts(
 def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     """Add the whole batch graph to `pipeline`; returns the PCollection of finalized files.
 
-    A document keeps its segments from reading to writing: the run's duplicates are decided in one
-    global combine (`DeduplicateDocuments`), or keyed by hash and band on a distributed runner
-    (`DeduplicateDocumentsKeyed`), and reach the documents as a side input.
+    A document keeps its segments from reading to writing; a body delivered twice is segmented once
+    (`SegmentOncePerBody`: its copies take the canonical copy's segments and verdicts). The run's
+    duplicates are decided in one global combine (`DeduplicateDocuments`), or keyed by hash and
+    band on a distributed runner (`DeduplicateDocumentsKeyed`), and reach the documents as a side
+    input.
     """
     read = pipeline | "Read" >> ReadDocuments(config.inputs, config.read)
     segmented = (
         read.documents
         | "SkipIngested" >> SkipIngested(config.output)
         | "PubDate" >> InferPubDates(config.ingested_at, config.path_date_patterns)
-        | "Segment" >> beam.Map(segment_for_dedup, config)
+        | "Segment" >> SegmentOncePerBody(config.segment, config.near)
     )
     deduplicate = DeduplicateDocumentsKeyed if config.dedup_decision == "keyed" else DeduplicateDocuments
     duplicates = segmented | "Dedup" >> deduplicate(config.near, read_index_keys(pipeline, config))

@@ -10,6 +10,7 @@ so it runs in milliseconds.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections import defaultdict
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from transforms.assemble import clean_text
 from transforms.dedup.decide import DedupKey, decide, dedup_keys, segment_document_for_dedup, verdicts_for
 from transforms.dedup.near import NearDedupConfig
+from transforms.dedup.whole_copies import delivery_verdicts, segment_bodies
 from transforms.read import make_doc_id
 from transforms.records import DedupVerdict, Document, Segment
 from transforms.segment import SegmentConfig, segment_document, split_body
@@ -228,3 +230,70 @@ def test_a_tie_between_two_earlier_originals_goes_to_the_earlier_in_every_delive
     assert (tied.duplicate_of, tied.similarity) == (docs[0].doc_id + "-p0000-s0000", 0.8)
     for cuts in ([1], [2], [3], [1, 2], [2, 3], [1, 2, 3]):
         assert deliver_in_parts(docs, config, cuts) == one_delivery, cuts
+
+
+@st.composite
+def deliveries_with_copies(draw: st.DrawFn) -> tuple[list[Document], list[Document]]:
+    """(earlier delivery, this delivery): random documents, then whole copies of some of them under
+    other paths and dates, some of the copies revisions of an earlier document (`supersedes`)."""
+    docs = draw(corpora())
+    earlier = draw(st.lists(st.sampled_from(docs), max_size=3, unique_by=lambda d: d.doc_id))
+    earlier = [dataclasses.replace(d, source=f"old/{i}.txt", doc_id=f"old{i}") for i, d in enumerate(earlier)]
+    current = list(docs)
+    for index in range(draw(st.integers(min_value=1, max_value=5))):
+        original = draw(st.sampled_from(docs))
+        pub = draw(
+            st.one_of(st.none(), st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2030, 1, 1)))
+        )
+        supersedes = draw(st.one_of(st.none(), st.sampled_from([d.doc_id for d in earlier] or [None])))
+        source = f"copies/{index:02d}.txt"
+        current.append(
+            Document(
+                make_doc_id(source, original.text),
+                source,
+                original.text,
+                "0" * 64,
+                "utf-8",
+                pub,
+                supersedes=supersedes,
+            )
+        )
+    return earlier, current
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(delivery=deliveries_with_copies(), min_words=st.integers(min_value=1, max_value=5))
+def test_whole_copies_segmented_once_get_the_verdicts_of_the_full_decision(
+    delivery: tuple[list[Document], list[Document]], min_words: int
+) -> None:
+    """`whole_copies.py`: segmenting a body once per delivery and deriving its copies' verdicts from
+    the canonical copy's gives every segment the verdict `decide` gives when every document is
+    segmented, fingerprinted and keyed, with an index of earlier runs and revisions among the copies."""
+    earlier, current = delivery
+    config = SegmentConfig(max_segment_chars=200, min_dedup_words=min_words)
+    old = [segment_document_for_dedup(doc, config, NEAR) for doc in earlier]
+    old_verdicts = decide([k for element in old for k in dedup_keys(element)], NEAR)
+    history = [k.as_history() for e in old for k in dedup_keys(e) if k.segment_id not in old_verdicts]
+
+    full = [segment_document_for_dedup(doc, config, NEAR) for doc in current]
+    full_duplicates = decide([*history, *(k for element in full for k in dedup_keys(element))], NEAR)
+    expected = {
+        s.segment_id: v for e in full for s, v in zip(e[1], verdicts_for(e[1], full_duplicates), strict=True)
+    }
+
+    bodies: dict[str, list[Document]] = defaultdict(list)
+    for doc in current:
+        bodies[doc.text].append(doc)
+    grouped = [element for docs in bodies.values() for element in segment_bodies(docs, config, NEAR)]
+    duplicates = decide([*history, *(k for element in grouped for k in dedup_keys(element))], NEAR)
+    derived = {
+        s.segment_id: v for e in grouped for s, v in zip(e[1], delivery_verdicts(e, duplicates), strict=True)
+    }
+
+    assert derived == expected
+    columns = ("segment_id", "start_char", "end_char", "text", "content_hash", "dedup_eligible", "doc_order")
+    rows = {s.segment_id: tuple(getattr(s, c) for c in columns) for e in full for s in e[1]}
+    assert {s.segment_id: tuple(getattr(s, c) for c in columns) for e in grouped for s in e[1]} == rows
+    originals = [doc for doc in current if doc.supersedes is None]
+    copies = sum(1 for doc, _ in grouped if doc.whole_copy_of)
+    assert copies == len(originals) - len({doc.text for doc in originals})  # each body segmented once

@@ -45,6 +45,9 @@ class Document:
     supersedes: str | None = None  # doc_id of the previous revision
     title: str | None = None  # from a JSON Lines record's metadata
     url: str | None = None
+    #: the earlier document of this delivery with the same body, whose segments and verdicts this
+    #: one takes (`transforms/dedup/whole_copies.py`); None for every other document
+    whole_copy_of: str | None = None
 
     @property
     def order_key(self) -> tuple:

@@ -88,7 +88,10 @@ def segment_document_for_dedup(
 
 
 def dedup_keys(element: SegmentedDocument) -> tuple[DedupKey, ...]:
-    """The keys of a document's eligible segments."""
+    """The keys of a document's eligible segments; none for a whole copy (`whole_copies.py`: its
+    verdicts are derived from its canonical copy's, and its keys would change no other verdict)."""
+    if element[0].whole_copy_of is not None:
+        return ()
     return tuple(
         DedupKey(s.segment_id, s.content_hash, s.order_key, s.shingles, s.bands, s.supersedes)
         for s in element[1]

@@ -116,24 +116,30 @@ def against_history(doc: Document, known: Iterable[tuple[str, int]]) -> Document
     return dataclasses.replace(doc, revision=previous_revision + 1, supersedes=previous_id)
 
 
+def _classified(doc: Document, known: Iterable[tuple[str, int]]) -> Iterator[Document]:
+    """`against_history`, counted."""
+    result = against_history(doc, known)
+    if result is None:
+        Metrics.counter("newsbeam", "skipped_already_ingested").inc()
+        return
+    Metrics.counter("newsbeam", "documents").inc()
+    if result.supersedes:
+        Metrics.counter("newsbeam", "revisions").inc()
+    yield result
+
+
 def _classify(element: tuple[str, dict[str, list]]) -> Iterator[Document]:
     _, grouped = element
     known = [(row["doc_id"], row.get("revision") or 1) for row in grouped["known"]]
     for doc in grouped["doc"]:
-        result = against_history(doc, known)
-        if result is None:
-            Metrics.counter("newsbeam", "skipped_already_ingested").inc()
-            continue
-        Metrics.counter("newsbeam", "documents").inc()
-        if result.supersedes:
-            Metrics.counter("newsbeam", "revisions").inc()
-        yield result
+        yield from _classified(doc, known)
 
 
 class SkipIngested(beam.PTransform):
     """Document -> Document: drops those already ingested, numbers revisions of changed sources.
 
-    Joined with `_state/documents` on the source path (`CoGroupByKey`), so it scales with history.
+    Joined with `_state/documents` on the source path (`CoGroupByKey`), so it scales with history;
+    on a first run (no state yet) there is nothing to join, and the documents are not shuffled.
     """
 
     def __init__(self, output_dir: str) -> None:
@@ -141,6 +147,8 @@ class SkipIngested(beam.PTransform):
         self._output_dir = output_dir
 
     def expand(self, docs: beam.PCollection) -> beam.PCollection:
+        if state_pattern(self._output_dir, "state_documents") is None:
+            return docs | "FirstRun" >> beam.FlatMap(_classified, ())
         known = docs.pipeline | "ReadDocumentState" >> ReadState(self._output_dir, "state_documents")
         return (
             {
