@@ -107,7 +107,7 @@ def newsroom_run(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> tuple[Path, dict[str, int], subprocess.CompletedProcess]:
     """One real `newsbeam run` on a newsroom inbox of a few hundred real documents (tests/newsroom.py):
-    216 files, so the DirectRunner runs two worker processes. Output, what the inbox holds, the run;
+    219 files, so the DirectRunner runs two worker processes. Output, what the inbox holds, the run;
     once per session."""
     from tests.newsroom import build_newsroom, input_patterns
 

@@ -10,6 +10,7 @@ looks like after a week, every piece derived from real text (tests/data/wikinews
 - `scraped/*.jsonl`: 40 articles as two sites' scrapers deliver them (url, title, date fields),
   four records per crawl file, plus one broken line: exact copies of wikinews/ bodies;
 - `wire-en/`: two short English dispatches (written for this test): another language;
+- `relay/`: three articles re-filed unchanged under another name (a relay's folder): whole copies;
 - `seeds/`: the project's five seeds;
 - three files every inbox ends up holding: an empty one, an undecodable one, a PDF.
 
@@ -60,7 +61,8 @@ def _dateline(paragraph: str) -> tuple[int, int, int] | None:
 def build_newsroom(inbox: Path) -> dict[str, int]:
     """Write the inbox under `inbox`; returns how many files and records of each kind it holds."""
     articles = sorted(DATA.glob("*.txt"))
-    counts = {"wikinews": 0, "agences": 0, "jsonl_records": 0, "jsonl_files": 0, "english": 0, "seeds": 0}
+    kinds = ("wikinews", "agences", "jsonl_records", "jsonl_files", "english", "relay", "seeds")
+    counts = dict.fromkeys(kinds, 0)
     (inbox / "wikinews").mkdir(parents=True)
     for path in articles:
         shutil.copy(path, inbox / "wikinews" / path.name)
@@ -103,6 +105,10 @@ def build_newsroom(inbox: Path) -> dict[str, int]:
     for number, text in enumerate(ENGLISH):
         (inbox / "wire-en" / f"dispatch-{number}.txt").write_text(f" date 2012-06-0{number + 4}\n{text}\n")
         counts["english"] += 1
+    (inbox / "relay").mkdir()
+    for path in articles[:3]:
+        shutil.copy(path, inbox / "relay" / f"relais-{path.name}")
+        counts["relay"] += 1
     (inbox / "seeds").mkdir()
     for seed in sorted(SEEDS.glob("*.txt")):
         shutil.copy(seed, inbox / "seeds" / seed.name)
@@ -122,6 +128,7 @@ def input_patterns(inbox: Path) -> list[str]:
         str(inbox / "agences" / "*" / "*" / "*" / "*.txt.gz"),
         str(inbox / "scraped"),
         str(inbox / "wire-en"),
+        str(inbox / "relay"),
         str(inbox / "seeds"),
         str(inbox / "misc"),
     ]

@@ -27,7 +27,7 @@ def test_progress_sums_the_workers_and_never_goes_back(tmp_path: Path, capsys: p
 
 @pytest.mark.slow
 def test_a_multi_process_run_shows_only_our_lines(newsroom_run: tuple[Path, dict, object]) -> None:
-    """216 files (a few hundred real documents): the DirectRunner's two worker processes
+    """219 files (a few hundred real documents): the DirectRunner's two worker processes
     (multi-process from 200 files)."""
     output, counts, proc = newsroom_run
     assert proc.returncode == 3  # ok, but some inputs were rejected
@@ -39,7 +39,7 @@ def test_a_multi_process_run_shows_only_our_lines(newsroom_run: tuple[Path, dict
     done = [int(re.search(r"\] ([\d,]+)", line).group(1).replace(",", "")) for line in ours]
     assert done == sorted(set(done)), done
     manifest = last_manifest(output)
-    documents = counts["wikinews"] + counts["agences"] + counts["jsonl_records"] + counts["english"]
+    documents = sum(counts[k] for k in ("wikinews", "agences", "jsonl_records", "english", "relay"))
     assert manifest["counts"]["documents"] == documents + counts["seeds"]
     assert manifest["counts"]["rejected"] == counts["bad_files"] + 1  # and the broken JSON line
     assert manifest["options"]["beam_args"] == []
