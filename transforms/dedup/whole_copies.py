@@ -19,7 +19,8 @@ own previous revision can give them another verdict than their twin's.
 
 Copies of a body ingested by an *earlier* run are not grouped here (their canonical's verdicts are
 in earlier runs' tables, not in this run): they are decided against the index as before, and skip
-NER and date extraction because all their segments are duplicates.
+NER and date extraction because their segments are duplicates. `newsbeam watch` segments each
+document of a window on its own (no grouping before the window's decision): same verdicts, in full.
 """
 
 from __future__ import annotations
@@ -42,6 +43,11 @@ def body_key(doc: Document) -> bytes:
     return hashlib.blake2b(doc.text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
+def _renamed(segment_id: str, old_doc_id: str, new_doc_id: str) -> str:
+    """The id of the segment at the same position in another document (`<doc_id>-pNNNN-sNNNN`)."""
+    return new_doc_id + segment_id[len(old_doc_id) :]
+
+
 def renamed_segments(segments: Iterable[Segment], doc: Document) -> tuple[Segment, ...]:
     """A canonical copy's segments as those of `doc` (same body): its ids, its order, no fingerprints
     (a copy's fingerprints are never used: see the module docstring)."""
@@ -49,7 +55,7 @@ def renamed_segments(segments: Iterable[Segment], doc: Document) -> tuple[Segmen
         dataclasses.replace(
             segment,
             doc_id=doc.doc_id,
-            segment_id=doc.doc_id + segment.segment_id[len(segment.doc_id) :],
+            segment_id=_renamed(segment.segment_id, segment.doc_id, doc.doc_id),
             doc_order=doc.order_key,
             shingles=(),
             bands=(),
@@ -91,7 +97,7 @@ def copy_verdicts(
         if not segment.dedup_eligible:  # never judged, like the canonical's
             verdicts.append(DedupVerdict(segment.segment_id, False))
             continue
-        original = canonical_doc_id + segment.segment_id[len(segment.doc_id) :]
+        original = _renamed(segment.segment_id, segment.doc_id, canonical_doc_id)
         theirs = duplicates.get(original)
         if theirs is None:
             verdicts.append(DedupVerdict(segment.segment_id, True, "exact", original, 1.0))
