@@ -67,8 +67,10 @@ if [ "${1:-}" = "test" ]; then
     # One pytest worker per core (pytest-xdist), whole files per worker: module fixtures (the Flink
     # cluster, shared runs) stay in one process. Most tests wait on a single-process CLI run, so on
     # 2 cores two workers cut the suite by about a third (928 s -> 644 s on 2026-11-30).
-    # `./run_local.sh test -n 0` runs it in one process.
-    exec "$VENV/bin/python" -m pytest -n auto --dist loadfile "$@"
+    # `./run_local.sh test -n 0` runs it in one process. --no-loadscope-reorder: xdist would hand out
+    # the files with the most tests first, i.e. the heavy end-to-end files last; tests/conftest.py
+    # orders the heaviest files first instead (HEAVY_FIRST), so both workers finish together.
+    exec "$VENV/bin/python" -m pytest -n auto --dist loadfile --no-loadscope-reorder "$@"
 fi
 
 exec "$VENV/bin/newsbeam" run --input 'seeds/*.txt*' --output out "$@"

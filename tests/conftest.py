@@ -20,8 +20,9 @@ TIMEBANK = ROOT / "tests" / "data" / "french-timebank-dev"
 NEWSBEAM = Path(sys.executable).parent / "newsbeam"
 
 #: Test files of over a minute each on 2 workers (2026-12-03, 940 s in all), heaviest first. Why:
-#: pytest-xdist hands out whole files (`--dist loadfile`) in collection order, and in alphabetical
-#: order the heavy files could start last and leave one worker running alone for minutes.
+#: pytest-xdist hands out whole files (`--dist loadfile`) in collection order (`run_local.sh` turns
+#: off its reordering by test count, which put these few-test files last and left one worker
+#: running alone for minutes at the end).
 HEAVY_FIRST = (
     "test_delta_log.py", "test_delivery_paths.py", "test_flink.py", "test_cli_errors.py",
     "test_recurring.py", "test_crash_safety.py", "test_analytics.py", "test_reader_matrix.py",
