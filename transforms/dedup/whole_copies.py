@@ -32,10 +32,10 @@ from collections.abc import Iterable, Iterator, Mapping
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from transforms.dedup.decide import SegmentedDocument, fingerprint_segments, verdicts_for
+from transforms.dedup.decide import SegmentedDocument, segment_document_for_dedup, verdicts_for
 from transforms.dedup.near import NearDedupConfig
 from transforms.records import DedupVerdict, Document, Segment
-from transforms.segment import SegmentConfig, segment_document
+from transforms.segment import SegmentConfig
 
 
 def body_key(doc: Document) -> bytes:
@@ -80,7 +80,7 @@ def segment_bodies(
                 renamed_segments(canonical[1], doc),
             )
         else:
-            segmented = doc, tuple(fingerprint_segments(segment_document(doc, segment), near))
+            segmented = segment_document_for_dedup(doc, segment, near)
             if canonical is None and doc.supersedes is None:
                 canonical = segmented
         Metrics.counter("newsbeam", "segments").inc(len(segmented[1]))
@@ -101,12 +101,8 @@ def copy_verdicts(
         theirs = duplicates.get(original)
         if theirs is None:
             verdicts.append(DedupVerdict(segment.segment_id, True, "exact", original, 1.0))
-        else:
-            verdicts.append(
-                DedupVerdict(
-                    segment.segment_id, True, theirs.duplicate_kind, theirs.duplicate_of, theirs.similarity
-                )
-            )
+        else:  # the canonical segment's own verdict, under the copy's id
+            verdicts.append(dataclasses.replace(theirs, segment_id=segment.segment_id))
     return tuple(verdicts)
 
 
