@@ -16,9 +16,14 @@ from transforms.dates import InferPubDates
 from transforms.dates.stages import date_rows
 from transforms.dedup import NearDedupConfig
 from transforms.dedup.batch import DeduplicateDocuments, index_key_batch
-from transforms.dedup.decide import SegmentedDocument, count_verdicts, segment_document_for_dedup
+from transforms.dedup.decide import (
+    SegmentedDocument,
+    count_verdicts,
+    segment_document_for_dedup,
+    with_deferred_fingerprints,
+)
 from transforms.dedup.keyed import DeduplicateDocumentsKeyed
-from transforms.dedup.state import ReadState, SkipIngested, state_rows
+from transforms.dedup.state import ReadState, SkipIngested, state_pattern, state_rows
 from transforms.dedup.whole_copies import SegmentOncePerBody, delivery_verdicts
 from transforms.enrich import ENTITIES, EnrichDocuments, model_language
 from transforms.entities.stages import ResolveEntities
@@ -80,14 +85,19 @@ def _rejected_row(rejected: Rejected, config: RunConfig) -> tuple[str, list[dict
 
 
 def assemble_with_verdicts(
-    element: SegmentedDocument, duplicates: dict[str, DedupVerdict] | list[dict[str, DedupVerdict]]
+    element: SegmentedDocument,
+    duplicates: dict[str, DedupVerdict] | list[dict[str, DedupVerdict]],
+    near: NearDedupConfig,
 ) -> AssembledDocument:
-    """A segmented document with its verdicts (from its delivery's duplicate dict, a side input)."""
+    """A segmented document with its verdicts (from its delivery's duplicate dict, a side input),
+    and the fingerprints its canonical segments still lack (`with_deferred_fingerprints`)."""
     doc, segments = element
     if isinstance(duplicates, list):  # streaming: one dict per pane of the window
         duplicates = {k: v for pane in duplicates for k, v in pane.items()}
     verdicts = delivery_verdicts(element, duplicates)
     count_verdicts(verdicts)
+    if doc.body_ingested:
+        segments = with_deferred_fingerprints(segments, verdicts, near)
     return AssembledDocument(doc=doc, segments=segments, verdicts=verdicts)
 
 
@@ -101,29 +111,41 @@ def build(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     input.
     """
     read = pipeline | "Read" >> ReadDocuments(config.inputs, config.read)
+    ingested = read_document_state(pipeline, config)
     segmented = (
         read.documents
-        | "SkipIngested" >> SkipIngested(config.output)
+        | "SkipIngested" >> SkipIngested(ingested)
         | "PubDate" >> InferPubDates(config.ingested_at, config.path_date_patterns)
-        | "Segment" >> SegmentOncePerBody(config.segment, config.near)
+        | "Segment" >> SegmentOncePerBody(config.segment, config.near, ingested, horizon_cutoff(config))
     )
     deduplicate = DeduplicateDocumentsKeyed if config.dedup_decision == "keyed" else DeduplicateDocuments
     duplicates = segmented | "Dedup" >> deduplicate(config.near, read_index_keys(pipeline, config))
     assembled = segmented | "Assemble" >> beam.Map(
-        assemble_with_verdicts, beam.pvalue.AsSingleton(duplicates, default_value={})
+        assemble_with_verdicts, beam.pvalue.AsSingleton(duplicates, default_value={}), config.near
     )
     return enrich_and_write(assembled, read.rejected, config)
 
 
+def horizon_cutoff(config: RunConfig) -> dt.date | None:
+    """The first day whose index rows this run dedups against (`--index-horizon-days`), or None."""
+    if config.index_horizon_days is None:
+        return None
+    return (config.ingested_at - dt.timedelta(days=config.index_horizon_days)).date()
+
+
+def read_document_state(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection | None:
+    """Rows of earlier runs' `_state/documents`, or None on a first run (nothing to join)."""
+    if state_pattern(config.output, "state_documents") is None:
+        return None
+    return pipeline | "ReadDocumentState" >> ReadState(config.output, "state_documents")
+
+
 def read_index_keys(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollection:
     """The key columns of earlier runs' `_state/segments` within the horizon (Arrow tables)."""
-    cutoff = None
-    if config.index_horizon_days is not None:
-        cutoff = (config.ingested_at - dt.timedelta(days=config.index_horizon_days)).date()
     return (
         pipeline
         | "ReadSegmentIndex" >> ReadState(config.output, "state_segments", batched=True)
-        | "IndexKeys" >> beam.FlatMap(index_key_batch, cutoff)
+        | "IndexKeys" >> beam.FlatMap(index_key_batch, horizon_cutoff(config))
     )
 
 

@@ -156,7 +156,8 @@ class RunSummary:
             f"  dated             {self.dated:>8}   ({self.dated_by})",
             f"  segments          {c.get('segments', 0):>8}",
             f"  duplicates        {dup_exact + dup_near:>8}   (exact {dup_exact}, near {dup_near})",
-            f"  whole copies      {c.get('whole_copies', 0):>8}   (same body as an earlier document)",
+            f"  whole copies      {c.get('whole_copies', 0):>8}   (same body as an earlier document"
+            f" of this run; {c.get('ingested_bodies', 0)} as one of an earlier run)",
             f"  entities          {c.get('entities', 0):>8}",
             f"  dates             {c.get('dates', 0):>8}",
             f"  wall time         {self.wall_seconds:>8.1f} s",

@@ -135,9 +135,19 @@ def state_problems(root: Path) -> dict[str, str]:
 
 # ------------------------------------------------------------------------------------------- rebuild
 def document_state(root: Path) -> list[dict]:
+    """Rows of `_state/documents`: what `transforms.dedup.state.state_rows` wrote for every document
+    (`body_hash` recomputed from `documents.text`, the body it hashed)."""
+    from transforms.dedup.state import body_key
+
     columns = ["doc_id", "source", "content_sha256", "revision", "run_id"]
-    documents = read_table(root, "documents", columns)
-    return [] if documents is None else documents.select(columns).to_pylist()
+    documents = read_table(root, "documents", [*columns, "text"])
+    if documents is None:
+        return []
+    rows = documents.select([*columns, "text"]).to_pylist()
+    for row in rows:
+        text = row.pop("text")
+        row["body_hash"] = body_key(text).hex()
+    return rows
 
 
 def segment_state(root: Path) -> list[dict]:

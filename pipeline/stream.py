@@ -124,7 +124,9 @@ def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamCo
     verdicts = segmented | "Dedup" >> DeduplicateStream(
         config.near, stream, read_index_keys(pipeline, config)
     )
-    assembled = segmented | "Assemble" >> beam.Map(assemble_with_verdicts, beam.pvalue.AsList(verdicts))
+    assembled = segmented | "Assemble" >> beam.Map(
+        assemble_with_verdicts, beam.pvalue.AsList(verdicts), config.near
+    )
     return enrich_and_write(assembled, rejected, config, stream.windowing())
 
 

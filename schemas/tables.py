@@ -18,7 +18,9 @@ import pyarrow as pa
 #: 3: `entity_clusters.merged_into` (a retired id's survivor) and `_state/entity_ids` (published ids).
 #: 4: `_state/segments.pub_date` and `.source` (an ingested segment's canonical order; older rows
 #: rank before them, as all history did).
-SCHEMA_VERSION = 4
+#: 5: `_state/documents.body_hash` (copies of an ingested body defer their fingerprints; older rows
+#: are NULL and their copies are fingerprinted as before).
+SCHEMA_VERSION = 5
 
 #: Hive partition column of every dated table; stored in the path, not in the files.
 PARTITION_COLUMN = "pub_month"
@@ -153,6 +155,9 @@ _STATE_DOCUMENTS = pa.schema(
         pa.field("content_sha256", pa.string(), nullable=False),
         pa.field("revision", pa.int32(), nullable=False),
         pa.field("run_id", pa.string(), nullable=False),
+        # blake2b-128 of the body (hex, `state.body_key`): a later copy of the body under another
+        # name is known as one (`whole_copies.py`). NULL in files written before version 5.
+        pa.field("body_hash", pa.string()),
     ]
 )
 

@@ -19,7 +19,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from transforms.assemble import clean_text
-from transforms.dedup.decide import DedupKey, decide, dedup_keys, segment_document_for_dedup, verdicts_for
+from transforms.dedup.decide import (
+    DedupKey,
+    decide,
+    dedup_keys,
+    segment_document_for_dedup,
+    verdicts_for,
+    with_deferred_fingerprints,
+)
 from transforms.dedup.near import NearDedupConfig
 from transforms.dedup.whole_copies import delivery_verdicts, segment_bodies
 from transforms.read import make_doc_id
@@ -262,14 +269,27 @@ def deliveries_with_copies(draw: st.DrawFn) -> tuple[list[Document], list[Docume
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(delivery=deliveries_with_copies(), min_words=st.integers(min_value=1, max_value=5))
+@given(
+    delivery=deliveries_with_copies(),
+    min_words=st.integers(min_value=1, max_value=5),
+    hints=st.sampled_from(["none", "ingested", "every body"]),
+)
 def test_whole_copies_segmented_once_get_the_verdicts_of_the_full_decision(
-    delivery: tuple[list[Document], list[Document]], min_words: int
+    delivery: tuple[list[Document], list[Document]], min_words: int, hints: str
 ) -> None:
     """`whole_copies.py`: segmenting a body once per delivery and deriving its copies' verdicts from
     the canonical copy's gives every segment the verdict `decide` gives when every document is
-    segmented, fingerprinted and keyed, with an index of earlier runs and revisions among the copies."""
+    segmented, fingerprinted and keyed, with an index of earlier runs and revisions among the copies.
+
+    And deferring the fingerprints of documents whose body was ingested (`Document.body_ingested`:
+    none, those of the earlier delivery, or wrongly every document) changes no verdict, and the
+    canonical segments get the fingerprints `_state/segments` would have had."""
     earlier, current = delivery
+    hinted = {
+        "none": set(),
+        "ingested": {doc.text for doc in earlier},
+        "every body": {doc.text for doc in current},
+    }[hints]
     config = SegmentConfig(max_segment_chars=200, min_dedup_words=min_words)
     old = [segment_document_for_dedup(doc, config, NEAR) for doc in earlier]
     old_verdicts = decide([k for element in old for k in dedup_keys(element)], NEAR)
@@ -283,7 +303,7 @@ def test_whole_copies_segmented_once_get_the_verdicts_of_the_full_decision(
 
     bodies: dict[str, list[Document]] = defaultdict(list)
     for doc in current:
-        bodies[doc.text].append(doc)
+        bodies[doc.text].append(dataclasses.replace(doc, body_ingested=doc.text in hinted))
     grouped = [element for docs in bodies.values() for element in segment_bodies(docs, config, NEAR)]
     duplicates = decide([*history, *(k for element in grouped for k in dedup_keys(element))], NEAR)
     derived = {
@@ -291,6 +311,14 @@ def test_whole_copies_segmented_once_get_the_verdicts_of_the_full_decision(
     }
 
     assert derived == expected
+    prints = {s.segment_id: (s.shingles, s.bands) for e in full for s in e[1]}
+    for doc, segments in grouped:
+        verdicts = delivery_verdicts((doc, segments), duplicates)
+        if doc.body_ingested:
+            segments = with_deferred_fingerprints(segments, verdicts, NEAR)
+        for s, verdict in zip(segments, verdicts, strict=True):
+            if s.dedup_eligible and not verdict.is_duplicate:  # what `state_rows` writes
+                assert (s.shingles, s.bands) == prints[s.segment_id]
     columns = ("segment_id", "start_char", "end_char", "text", "content_hash", "dedup_eligible", "doc_order")
     rows = {s.segment_id: tuple(getattr(s, c) for c in columns) for e in full for s in e[1]}
     assert {s.segment_id: tuple(getattr(s, c) for c in columns) for e in grouped for s in e[1]} == rows

@@ -1,5 +1,6 @@
-"""Whole copies in one run (`transforms/dedup/whole_copies.py`), through the real CLI: the newsroom
-inbox's `relay/` folder re-files three Wikinews articles unchanged under other names.
+"""Whole copies (`transforms/dedup/whole_copies.py`), through the real CLI: in one run (the newsroom
+inbox's `relay/` folder re-files three Wikinews articles unchanged under other names), and copies
+of bodies an earlier run ingested (fingerprints deferred, `Document.body_ingested`).
 
 The decision itself (derived verdicts equal those of the full decision, with an index and revisions)
 is a property test in `test_properties.py`; this checks the wiring on real articles: each pair is
@@ -9,9 +10,19 @@ imply, and the model and the date extractor read none of its copied sentences.
 
 from __future__ import annotations
 
+import re
+import shutil
 from pathlib import Path
 
-from tests.conftest import last_manifest, query, table_sql
+import pyarrow.parquet as pq
+
+from tests.conftest import ROOT, SEEDS, last_manifest, query, run_cli, table_sql
+from transforms.dedup.state import body_key
+from transforms.read import parse_document
+
+WIKINEWS = ROOT / "tests" / "data" / "wikinews-fr-2012"
+#: Every column of a table but those that name the run (and the hint this test takes away).
+RUN_COLUMNS = {"run_id", "ingested_at", "body_hash"}
 
 
 def test_a_body_filed_twice_in_one_run_is_one_canonical_and_one_copy(
@@ -68,3 +79,58 @@ def test_a_body_filed_twice_in_one_run_is_one_canonical_and_one_copy(
             f"on t.segment_id = s.duplicate_of where s.doc_id in ('{copies}')"
         )
         assert pointed[0][0] > 0, table
+
+
+def _table(output: Path, table: str) -> list[tuple]:
+    """A table's rows, sorted, without the columns that name the run."""
+    columns = pq.read_schema(next((output / table).glob("**/*.parquet"))).names
+    kept = ", ".join(f'"{c}"' for c in columns if c not in RUN_COLUMNS)
+    return sorted(query(f"select {kept} from {table_sql(output, table)}"), key=repr)
+
+
+def _without_body_hashes(output: Path) -> None:
+    """`_state/documents` as a version-4 run wrote it: no `body_hash` column."""
+    for path in (output / "_state" / "documents").glob("*.parquet"):
+        table = pq.read_table(path)
+        pq.write_table(table.drop_columns(["body_hash"]), path)
+
+
+def test_copies_of_bodies_an_earlier_run_ingested_defer_their_fingerprints_and_change_no_row(
+    tmp_path: Path,
+) -> None:
+    """A second run re-files the first run's articles under other names (and other header dates):
+    each is known as a copy of an ingested body (`ingested_bodies`) and segmented without
+    fingerprints; its tables equal, row for row, those of the same second run into a copy of the
+    output whose state does not say which bodies were ingested (as written before schema version 5),
+    where every copy is fingerprinted up front. The seeds' lede repeated with one word dropped is a
+    near duplicate, so a deferred fingerprint is made in the decision too."""
+    first = tmp_path / "first"
+    first.mkdir()
+    for source in [*sorted(SEEDS.glob("*.txt")), *sorted(WIKINEWS.glob("*.txt"))[:3]]:
+        shutil.copy(source, first / source.name)
+    later = tmp_path / "later"
+    later.mkdir()
+    for index, source in enumerate(sorted(first.iterdir())):
+        data = source.read_bytes()
+        if data.startswith(b" date "):  # another header date, the same body
+            data = re.sub(rb"^ date [0-9-]+", f" date 2021-06-{index + 1:02d}".encode(), data)
+        (later / f"refiled-{index}.txt").write_bytes(data)
+        assert parse_document("a", data).text == parse_document("b", source.read_bytes()).text
+    output = tmp_path / "out"
+    run_cli("run", "--input", str(first / "*.txt"), "--output", str(output))
+    documents = query(f"select text from {table_sql(output, 'documents')}")
+    hashes = query(f"select body_hash from {table_sql(output, '_state/documents')}")
+    assert sorted(h for (h,) in hashes) == sorted(body_key(t).hex() for (t,) in documents)
+    legacy = tmp_path / "legacy"
+    shutil.copytree(output, legacy)
+    _without_body_hashes(legacy)
+
+    for out in (output, legacy):
+        run_cli("run", "--input", str(later / "*.txt"), "--output", str(out))
+    deferred, fingerprinted = last_manifest(output)["counters"], last_manifest(legacy)["counters"]
+    refiled = len(list(later.iterdir()))
+    assert deferred["documents"] == fingerprinted["documents"] == refiled
+    assert deferred["ingested_bodies"] == refiled and "ingested_bodies" not in fingerprinted
+    assert deferred["duplicates_near"] == fingerprinted["duplicates_near"] > 0
+    for table in ("documents", "segments", "dates", "entities", "_state/segments", "_state/documents"):
+        assert _table(output, table) == _table(legacy, table), table

@@ -48,6 +48,10 @@ class Document:
     #: the earlier document of this delivery with the same body, whose segments and verdicts this
     #: one takes (`transforms/dedup/whole_copies.py`); None for every other document
     whole_copy_of: str | None = None
+    #: an earlier run ingested this body (`_state/documents.body_hash`): its segments are almost
+    #: certainly exact copies of indexed ones, so their fingerprints are deferred to where a
+    #: segment turns out to need one (`transforms/dedup/decide.py`)
+    body_ingested: bool = False
 
     @property
     def order_key(self) -> tuple:

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from apache_beam.metrics import Metrics
 
 from transforms.dedup.exact import exact_verdicts
-from transforms.dedup.near import Fingerprint, NearDedupConfig, fingerprints, near_edges, resolve_clusters
+from transforms.dedup.near import (
+    Fingerprint,
+    NearDedupConfig,
+    fingerprint,
+    fingerprints,
+    near_edges,
+    resolve_clusters,
+)
 from transforms.records import DedupVerdict, Document, Segment, cheap_pickle, history_order
 from transforms.segment import SegmentConfig, segment_document
 
@@ -43,6 +50,9 @@ class DedupKey:
     bands: tuple[int, ...] = ()
     supersedes: str | None = None
     from_index: bool = False
+    #: the segment's text, in place of a fingerprint deferred (`Document.body_ingested`): the
+    #: decision fingerprints it only if it turns out canonical (`decide_exact`)
+    text: str | None = None
 
     def as_history(self) -> DedupKey:
         """The same key once delivered: canonical, earlier than anything delivered later, and in
@@ -69,10 +79,15 @@ def fingerprint_segments(segments: Sequence[Segment], near: NearDedupConfig) -> 
         if item.dedup_eligible and item.content_hash not in seen:
             seen.add(item.content_hash)
             first.append(index)
+    return _fingerprinted(segments, first, near)
+
+
+def _fingerprinted(segments: list[Segment], chosen: Sequence[int], near: NearDedupConfig) -> list[Segment]:
+    """`segments` with the fingerprints of those at the `chosen` positions (one batched MinHash)."""
     found = fingerprints(
-        [(segments[i].segment_id, segments[i].order_key, segments[i].text) for i in first], near
+        [(segments[i].segment_id, segments[i].order_key, segments[i].text) for i in chosen], near
     )
-    for index, print_ in zip(first, found, strict=True):
+    for index, print_ in zip(chosen, found, strict=True):
         if print_ is not None:
             segments[index] = dataclasses.replace(
                 segments[index], shingles=print_.shingles, bands=print_.bands
@@ -80,21 +95,56 @@ def fingerprint_segments(segments: Sequence[Segment], near: NearDedupConfig) -> 
     return segments
 
 
+def with_deferred_fingerprints(
+    segments: Sequence[Segment], verdicts: Sequence[DedupVerdict], near: NearDedupConfig
+) -> tuple[Segment, ...]:
+    """A decided document's segments, its canonical ones fingerprinted if they are not yet.
+
+    Why: a document whose fingerprints were deferred (`Document.body_ingested`) still writes its
+    canonical segments into `_state/segments` for later runs' near dedup, with the fingerprint
+    `fingerprint_segments` would have given them (the first of each text in the document, and
+    only a first one can be canonical).
+    """
+    chosen = [
+        index
+        for index, (item, verdict) in enumerate(zip(segments, verdicts, strict=True))
+        if item.dedup_eligible and not verdict.is_duplicate and not item.bands
+    ]
+    return tuple(_fingerprinted(list(segments), chosen, near)) if chosen else tuple(segments)
+
+
 def segment_document_for_dedup(
     doc: Document, segment: SegmentConfig, near: NearDedupConfig
 ) -> SegmentedDocument:
-    """The document's segments, fingerprinted (`fingerprint_segments`)."""
-    return doc, tuple(fingerprint_segments(segment_document(doc, segment), near))
+    """The document's segments, fingerprinted (`fingerprint_segments`), unless its body was
+    ingested by an earlier run (`Document.body_ingested`): then its segments are all but certain
+    to be exact copies of indexed ones, which need no fingerprint, and `decide_exact` fingerprints
+    those that are not."""
+    segments = segment_document(doc, segment)
+    if doc.body_ingested:
+        return doc, tuple(segments)
+    return doc, tuple(fingerprint_segments(segments, near))
 
 
 def dedup_keys(element: SegmentedDocument) -> tuple[DedupKey, ...]:
-    """The keys of a document's eligible segments; none for a whole copy (`whole_copies.py`: its
-    verdicts are derived from its canonical copy's, and its keys would change no other verdict)."""
-    if element[0].whole_copy_of is not None:
+    """The keys of a document's eligible segments (with their text when the document's
+    fingerprints are deferred); none for a whole copy (`whole_copies.py`: its verdicts are derived
+    from its canonical copy's, and its keys would change no other verdict)."""
+    doc, segments = element
+    if doc.whole_copy_of is not None:
         return ()
+    deferred = doc.body_ingested
     return tuple(
-        DedupKey(s.segment_id, s.content_hash, s.order_key, s.shingles, s.bands, s.supersedes)
-        for s in element[1]
+        DedupKey(
+            s.segment_id,
+            s.content_hash,
+            s.order_key,
+            s.shingles,
+            s.bands,
+            s.supersedes,
+            text=s.text if deferred else None,
+        )
+        for s in segments
         if s.dedup_eligible
     )
 
@@ -112,7 +162,7 @@ def decide(keys: Iterable[DedupKey], config: NearDedupConfig) -> dict[str, Dedup
     exact: dict[str, DedupVerdict] = {}
     prints: list[Fingerprint] = []
     for content_hash in sorted(by_hash):
-        for outcome in decide_exact(by_hash[content_hash]):
+        for outcome in decide_exact(by_hash[content_hash], config):
             if isinstance(outcome, Fingerprint):
                 prints.append(outcome)
             else:
@@ -120,10 +170,10 @@ def decide(keys: Iterable[DedupKey], config: NearDedupConfig) -> dict[str, Dedup
     return with_near(exact, resolve_clusters(near_edges(prints, config)))
 
 
-def decide_exact(copies: Iterable[DedupKey]) -> Iterator[DedupVerdict | Fingerprint]:
+def decide_exact(copies: Iterable[DedupKey], config: NearDedupConfig) -> Iterator[DedupVerdict | Fingerprint]:
     """Step 1, for the keys of one content hash: the verdicts of this delivery's exact copies, and
     the fingerprints that go on to near dedup (this delivery's exact-canonical keys and the history's
-    keys, where they have one)."""
+    keys, where they have one; a deferred one, `DedupKey.text`, is made here)."""
     current: list[DedupKey] = []
     indexed: list[str] = []
     for key in copies:
@@ -140,6 +190,10 @@ def decide_exact(copies: Iterable[DedupKey]) -> Iterator[DedupVerdict | Fingerpr
             yield Fingerprint(
                 key.segment_id, key.order_key, key.shingles, key.bands, supersedes=key.supersedes
             )
+        elif key.text is not None:
+            found = fingerprint(key.segment_id, key.order_key, key.text, config)
+            if found is not None:
+                yield dataclasses.replace(found, supersedes=key.supersedes)
 
 
 def with_near(

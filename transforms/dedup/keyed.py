@@ -31,10 +31,12 @@ from transforms.dedup.near import Edge, Fingerprint, NearDedupConfig, bucket_edg
 from transforms.records import DedupVerdict
 
 
-def exact_step(element: tuple[str, Iterable[DedupKey]]) -> Iterator[Fingerprint | beam.pvalue.TaggedOutput]:
+def exact_step(
+    element: tuple[str, Iterable[DedupKey]], config: NearDedupConfig
+) -> Iterator[Fingerprint | beam.pvalue.TaggedOutput]:
     """Step 1 for one content hash: fingerprints on the main output, exact verdicts tagged."""
     _, copies = element
-    for outcome in decide_exact(copies):
+    for outcome in decide_exact(copies, config):
         if isinstance(outcome, Fingerprint):
             yield outcome
         else:
@@ -99,7 +101,7 @@ class DeduplicateDocumentsKeyed(beam.PTransform):
             keys
             | "ByHash" >> beam.Map(lambda key: (key.content_hash, key))
             | "GroupByHash" >> beam.GroupByKey()
-            | "Exact" >> beam.FlatMap(exact_step).with_outputs("verdicts", main="prints")
+            | "Exact" >> beam.FlatMap(exact_step, self._config).with_outputs("verdicts", main="prints")
         )
         edges = (
             exact.prints

@@ -2,7 +2,8 @@
 
 Two small Parquet tables, written by the same finalize as the data they describe:
 - `_state/documents`: doc_id, source, content hash of every ingested document, so a rerun skips
-  what it already ingested (the doc_id hashes path and body: same file, same id);
+  what it already ingested (the doc_id hashes path and body: same file, same id), and the hash of
+  its body, so a later copy of it under another name is known as one (`whole_copies.py`);
 - `_state/segments`: for every canonical segment, its exact content hash, its shingle hashes and
   LSH band keys, so later runs flag exact and near copies of it with `duplicate_of` pointing into
   the earlier data.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import posixpath
 from collections.abc import Iterable, Iterator
 
@@ -26,6 +28,12 @@ from apache_beam.metrics import Metrics
 from schemas.tables import TABLE_DIRS
 from transforms.assemble import AssembledDocument
 from transforms.records import Document
+
+
+def body_key(text: str) -> bytes:
+    """The key of a document's body (its exact text): whole copies are grouped by it in a run
+    (`whole_copies.py`), and `_state/documents.body_hash` keeps it for later runs."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 def state_pattern(output_dir: str, table: str) -> str | None:
@@ -82,6 +90,7 @@ def state_rows(item: AssembledDocument, run_id: str) -> Iterator[tuple[str, dict
             "content_sha256": doc.content_sha256,
             "revision": doc.revision,
             "run_id": run_id,
+            "body_hash": body_key(doc.text).hex(),
         },
     )
     for segment, verdict in zip(item.segments, item.verdicts, strict=True):
@@ -139,21 +148,21 @@ class SkipIngested(beam.PTransform):
     """Document -> Document: drops those already ingested, numbers revisions of changed sources.
 
     Joined with `_state/documents` on the source path (`CoGroupByKey`), so it scales with history;
-    on a first run (no state yet) there is nothing to join, and the documents are not shuffled.
+    on a first run (`ingested` None: no state yet) there is nothing to join, and the documents are
+    not shuffled.
     """
 
-    def __init__(self, output_dir: str) -> None:
+    def __init__(self, ingested: beam.PCollection | None) -> None:
         super().__init__()
-        self._output_dir = output_dir
+        self._ingested = ingested
 
     def expand(self, docs: beam.PCollection) -> beam.PCollection:
-        if state_pattern(self._output_dir, "state_documents") is None:
+        if self._ingested is None:
             return docs | "FirstRun" >> beam.FlatMap(_classified, ())
-        known = docs.pipeline | "ReadDocumentState" >> ReadState(self._output_dir, "state_documents")
         return (
             {
                 "doc": docs | "KeyDocs" >> beam.Map(lambda d: (d.source, d)),
-                "known": known | "KeyKnown" >> beam.Map(lambda r: (r["source"], r)),
+                "known": self._ingested | "KeyKnown" >> beam.Map(lambda r: (r["source"], r)),
             }
             | "JoinState" >> beam.CoGroupByKey()
             | "Classify" >> beam.FlatMap(_classify)
