@@ -480,6 +480,54 @@ def document_costs(work: Path, size: int, mode: str) -> dict:
     }
 
 
+def refile(files: list[Path], target: Path) -> Path:
+    """Each file's body once, under another name and another header date: what an agency or a relay
+    re-sends later (copies of bodies an earlier run ingested)."""
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for i, path in enumerate(files):
+        body = path.read_text(encoding="utf-8").split("\n", 1)[1]
+        date = f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
+        (target / f"refiled-{i:06d}.txt").write_text(f" date {date}\n{body}", encoding="utf-8")
+    return target
+
+
+def _subset(files: list[Path], target: Path) -> Path:
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    for path in files:
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def second_run_costs(work: Path, size: int, mode: str) -> dict:
+    """Marginal wall time, in a second run into an output holding `2 * size` unique documents, of a
+    copy of an ingested body (`refile`) and of a new document: second runs of `size` and `2 * size`
+    of each kind, each marginal cost the difference over `size`."""
+    ingested = write_corpus(work / f"corpus-{2 * size}-0", 2 * size, 0).path
+    fresh = write_corpus(work / f"corpus-{2 * size}-0-fresh", 2 * size, 0, seed=8).path
+    base = Path(run_pipeline(ingested, work, mode, keep=True)["output"])
+    files = sorted(ingested.glob("*.txt"))
+    corpora = {
+        "copies_half": refile(files[:size], work / f"refiled-{size}"),
+        "copies": refile(files, work / f"refiled-{2 * size}"),
+        "unique_half": _subset(sorted(fresh.glob("*.txt"))[:size], work / f"fresh-{size}"),
+        "unique": fresh,
+    }
+    walls = {name: run_pipeline(corpus, work, mode, base=base)["wall"] for name, corpus in corpora.items()}
+    shutil.rmtree(base, ignore_errors=True)
+    per_copy = (walls["copies"] - walls["copies_half"]) / size
+    per_unique = (walls["unique"] - walls["unique_half"]) / size
+    return {
+        "walls": {k: round(v, 1) for k, v in walls.items()},
+        "index_copy_ms": round(1000 * per_copy, 1),
+        "unique_ms": round(1000 * per_unique, 1),
+        "index_copy_over_unique": round(per_copy / per_unique, 3),
+    }
+
+
 _WRAPPER = r"""
 import json, os, resource, subprocess, sys, time
 cmd, log = json.loads(sys.argv[1]), sys.argv[2]
@@ -573,11 +621,16 @@ MODE_ARGS = {
 }
 
 
-def run_pipeline(corpus: Path, work: Path, mode: str) -> dict:
-    """One `newsbeam run`; with its wall time per fused stage (benchmarks/stages.py), largest first."""
+def run_pipeline(corpus: Path, work: Path, mode: str, base: Path | None = None, keep: bool = False) -> dict:
+    """One `newsbeam run`; with its wall time per fused stage (benchmarks/stages.py), largest first.
+
+    `base`: an output folder the run starts from (a copy of it: a second run); `keep`: leave the
+    output in place (`result["output"]`)."""
     out = work / f"out-{corpus.name}-{mode}"
     if out.exists():
         shutil.rmtree(out)
+    if base is not None:
+        shutil.copytree(base, out)
     log = work / f"run-{corpus.name}-{mode}.log"
     stage_log = work / f"stages-{corpus.name}-{mode}.log"
     stage_log.unlink(missing_ok=True)
@@ -596,7 +649,10 @@ def run_pipeline(corpus: Path, work: Path, mode: str) -> dict:
         k: counts.get(k)
         for k in ("documents", "segments", "duplicates_exact", "duplicates_near", "ner_segments", "entities")
     }
-    shutil.rmtree(out, ignore_errors=True)
+    if keep:
+        result["output"] = str(out)
+    else:
+        shutil.rmtree(out, ignore_errors=True)
     return result
 
 
@@ -700,7 +756,10 @@ def main() -> None:
         "--name-free-share", type=float, default=NAME_FREE_SHARE, help="sentences built without names"
     )
     parser.add_argument(
-        "--doc-cost", type=int, default=0, help="measure a repeated vs a unique document at this size (0: no)"
+        "--doc-cost",
+        type=int,
+        default=0,
+        help="measure repeated (in the run, of an earlier run) vs unique documents at this size (0: no)",
     )
     parser.add_argument("--check-dedup", type=int, default=2000, help="documents checked (0: skip)")
     parser.add_argument("--profile", type=int, default=0, help="profile one run at this size (0: no)")
@@ -754,6 +813,8 @@ def main() -> None:
     if args.doc_cost:
         report["document_costs"] = document_costs(work, args.doc_cost, "multi")
         print(f"\ndocument costs: {json.dumps(report['document_costs'])}", flush=True)
+        report["second_run_costs"] = second_run_costs(work, args.doc_cost, "multi")
+        print(f"second-run costs: {json.dumps(report['second_run_costs'])}", flush=True)
         if args.json_out:
             args.json_out.write_text(json.dumps(report, indent=2))
     if args.profile:
