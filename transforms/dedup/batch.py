@@ -1,12 +1,12 @@
 """Batch wrapper of the dedup decision: a run is one delivery, decided in one combine.
 
-Segments never leave their documents: each document contributes its `DedupKey`s (no text), the
-index of earlier runs contributes its key columns (`index_key_batch`), and `DecideDuplicates` calls
-`decide.decide` once; the verdicts of the duplicates (most segments are canonical) reach every
-document as a singleton side input (`decide.verdicts_for`). On Beam's local runner this beats a
-shuffle per segment by a wide margin (README, "Performance"); on a distributed runner the streaming
-wrapper's keyed lookups are the scalable shape (README, Deduplication, "At 100 million indexed
-segments").
+Segments never leave their documents: each document contributes its `DedupKey`s (no text, but
+where a fingerprint was deferred: `decide.DedupKey.text`), the index of earlier runs contributes its
+key columns (`index_key_batch`), and `DecideDuplicates` calls `decide.decide` once; the verdicts of
+the duplicates (most segments are canonical) reach every document as a singleton side input
+(`decide.verdicts_for`). On Beam's local runner this beats a shuffle per segment by a wide margin
+(README, "Performance"); on a distributed runner the streaming wrapper's keyed lookups are the
+scalable shape (README, Deduplication, "At 100 million indexed segments").
 """
 
 from __future__ import annotations

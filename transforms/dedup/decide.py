@@ -41,7 +41,8 @@ from transforms.segment import SegmentConfig, segment_document
 @cheap_pickle
 @dataclass(frozen=True, slots=True)
 class DedupKey:
-    """What the decision needs of one segment (this delivery's or the history's): no text."""
+    """What the decision needs of one segment (this delivery's or the history's): no text, but
+    where its fingerprint was deferred (`text`)."""
 
     segment_id: str
     content_hash: str
@@ -51,7 +52,7 @@ class DedupKey:
     supersedes: str | None = None
     from_index: bool = False
     #: the segment's text, in place of a fingerprint deferred (`Document.body_ingested`): the
-    #: decision fingerprints it only if it turns out canonical (`decide_exact`)
+    #: decision fingerprints it only where no indexed segment matches it exactly (`decide_exact`)
     text: str | None = None
 
     def as_history(self) -> DedupKey:
