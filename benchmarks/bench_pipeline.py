@@ -470,13 +470,22 @@ def document_costs(work: Path, size: int, mode: str) -> dict:
         name: run_pipeline(corpus, work, mode)["wall"]
         for name, corpus in (("unique", unique), ("with_copies", copied), ("doubled", doubled))
     }
-    per_unique = (walls["doubled"] - walls["unique"]) / size
-    per_copy = (walls["with_copies"] - walls["unique"]) / size
+    return marginal_costs(walls, size, "repeated", ("unique", "with_copies"), ("unique", "doubled"))
+
+
+def marginal_costs(
+    walls: dict[str, float], size: int, name: str, repeated: tuple[str, str], unique: tuple[str, str]
+) -> dict:
+    """The walls, and the marginal cost of a repeated (`name`) and of a unique document: the wall
+    difference between two runs (`(smaller, larger)` names in `walls`) over the `size` documents
+    the larger one has more."""
+    per_copy = (walls[repeated[1]] - walls[repeated[0]]) / size
+    per_unique = (walls[unique[1]] - walls[unique[0]]) / size
     return {
         "walls": {k: round(v, 1) for k, v in walls.items()},
         "unique_ms": round(1000 * per_unique, 1),
-        "repeated_ms": round(1000 * per_copy, 1),
-        "repeated_over_unique": round(per_copy / per_unique, 3),
+        f"{name}_ms": round(1000 * per_copy, 1),
+        f"{name}_over_unique": round(per_copy / per_unique, 3),
     }
 
 
@@ -518,14 +527,7 @@ def second_run_costs(work: Path, size: int, mode: str) -> dict:
     }
     walls = {name: run_pipeline(corpus, work, mode, base=base)["wall"] for name, corpus in corpora.items()}
     shutil.rmtree(base, ignore_errors=True)
-    per_copy = (walls["copies"] - walls["copies_half"]) / size
-    per_unique = (walls["unique"] - walls["unique_half"]) / size
-    return {
-        "walls": {k: round(v, 1) for k, v in walls.items()},
-        "index_copy_ms": round(1000 * per_copy, 1),
-        "unique_ms": round(1000 * per_unique, 1),
-        "index_copy_over_unique": round(per_copy / per_unique, 3),
-    }
+    return marginal_costs(walls, size, "index_copy", ("copies_half", "copies"), ("unique_half", "unique"))
 
 
 _WRAPPER = r"""
