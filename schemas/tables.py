@@ -67,7 +67,9 @@ _SEGMENTS = pa.schema(
         pa.field("duplicate_of", pa.string()),  # segment_id of the canonical copy
         pa.field("similarity", pa.float32()),  # 1.0 for exact, verified similarity for near
         pa.field("language", pa.string()),  # ISO 639-1, detected per segment
-        pa.field("ner_model", pa.string()),  # spaCy model that read it; null: duplicate or no model
+        # spaCy model whose NER covered it (read it, or its gate found no possible name: the same
+        # rows as with --ner-all-segments); null: duplicate or no model for its language
+        pa.field("ner_model", pa.string()),
     ]
 )
 

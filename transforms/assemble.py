@@ -114,8 +114,10 @@ def document_row(item: AssembledDocument, ingested_at: dt.datetime, run_id: str)
 def segment_rows(item: AssembledDocument, ner_models: dict[str, str] | None = None) -> list[dict]:
     """The `segments` table rows of an assembled document, in reading order.
 
-    `ner_model` names the spaCy model that read a segment: null for duplicates (their entities are
-    the canonical copy's) and for languages without an installed model.
+    `ner_model` names the spaCy model whose NER covered a segment: it read it, or the gate
+    (`transforms/entities/gate.py`) settled that it holds no name, which gives the rows of a run
+    with `--ner-all-segments`, so the column does not depend on the gate; null for duplicates
+    (their entities are the canonical copy's) and for languages without an installed model.
     """
     ner_models = ner_models or {}
     languages = item.languages or (None,) * len(item.segments)
