@@ -12,7 +12,7 @@ import pytest
 
 from transforms.entities.cluster import build_clusters, cluster_names
 from transforms.entities.gazetteer import lookup_place
-from transforms.entities.names import name_key, strip_title, title_before
+from transforms.entities.names import name_key, strip_title, title_before, without_diacritics
 from transforms.entities.records import ClusterAssignment, Mention, ResolvedMention, merge, summarize
 from transforms.entities.resolve import mentions_from_spans, resolve_within_document, spurious_reason
 from transforms.language_id import detect_language, majority_language, segment_languages
@@ -64,6 +64,23 @@ def _entity_of(result: ClusterAssignment, resolved: list[ResolvedMention], surfa
 
 
 # ------------------------------------------------------------------------------------------ names
+def test_without_diacritics_keeps_case_and_counts_accents():
+    assert without_diacritics("Égypte") == ("Egypte", 1)
+    assert without_diacritics("Etats-Unis") == ("Etats-Unis", 0)
+    assert without_diacritics("Ségolène Royal") == ("Segolene Royal", 2)
+
+
+def test_a_name_written_with_and_without_its_accents_is_canonically_written_with_them(
+    seed_resolved: list[ResolvedMention], seed_result: ClusterAssignment
+) -> None:
+    """The seeds write "Antonio Guterres" twice and "António Guterres" once: one person, whose
+    canonical name keeps the accent (news copy drops accents; it does not invent them)."""
+    (entity,) = _entity_of(seed_result, seed_resolved, "Antonio Guterres")
+    assert _entity_of(seed_result, seed_resolved, "António Guterres") == {entity}
+    canonical = {a.canonical for a in seed_result.assignments.values() if a.entity_id == entity}
+    assert canonical == {"António Guterres"}
+
+
 def test_name_key_folds_spelling_noise():
     assert name_key("Fayez al-Sarraj") == name_key("Fayez El Sarraj") == name_key("fayez el-Sarraj")
     assert name_key("l'ANL") == name_key("ANL")

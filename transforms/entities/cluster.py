@@ -36,6 +36,7 @@ from transforms.entities.names import (
     name_key,
     osa_allowance,
     well_formed,
+    without_diacritics,
 )
 from transforms.entities.records import (
     Assignment,
@@ -318,7 +319,9 @@ def _canonical(stats: NameStats, keys: list[str]) -> str:
 
     Full forms are grouped by name key (so "al-Sarraj"/"el-Sarraj" pool their counts); the best key
     wins on (well spelled, not an acronym, has first+last name, frequency), then its most frequent
-    spelling. Ties fall to the alphabetically smallest spelling.
+    spelling, where spellings that differ only in accents pool their counts and the accented one
+    is written: news copy drops accents on capitals ("Egypte", "Etats-Unis", "Elysée") far more
+    often than the name lacks them. Ties fall to the alphabetically smallest spelling.
     """
     spellings: dict[str, dict[str, int]] = {}
     for key in keys:
@@ -339,7 +342,15 @@ def _canonical(stats: NameStats, keys: list[str]) -> str:
 
     best_key = min(spellings, key=rank)
     forms = spellings[best_key]
-    return min(forms, key=lambda s: (not well_formed(s), -forms[s], s))
+    pooled: dict[str, int] = {}
+    for surface, count in forms.items():
+        bump(pooled, without_diacritics(surface)[0], count)
+
+    def spelling_rank(surface: str) -> tuple:
+        bare, accents = without_diacritics(surface)
+        return (not well_formed(surface), -pooled[bare], -accents, -forms[surface], surface)
+
+    return min(forms, key=spelling_rank)
 
 
 def _gazetteer_votes(place: Place | None, mentions: int) -> float:

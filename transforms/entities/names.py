@@ -134,6 +134,18 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
 
+def without_diacritics(text: str) -> tuple[str, int]:
+    """The text with its diacritics removed, and how many there were: "Égypte" -> ("Egypte", 1).
+
+    Case is kept (unlike `fold`): it tells spellings that differ only in accents apart from others.
+    """
+    if text.isascii():
+        return text, 0
+    decomposed = unicodedata.normalize("NFD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", bare), len(decomposed) - len(bare)
+
+
 def strip_article(text: str) -> str:
     """Drop one leading article (l', le, la, les): "l'ANL" and "ANL" are the same name."""
     return _LEADING_ARTICLE.sub("", text.strip().translate(_APOSTROPHES), count=1).strip()
