@@ -130,8 +130,12 @@ def fold(text: str) -> str:
     text = text.translate(_APOSTROPHES)
     if text.isascii():
         return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return _without_marks(unicodedata.normalize("NFKD", text)).casefold()
+
+
+def _without_marks(decomposed: str) -> str:
+    """A decomposed (NFD/NFKD) text without its combining marks (accents, cedillas)."""
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def without_diacritics(text: str) -> tuple[str, int]:
@@ -142,7 +146,7 @@ def without_diacritics(text: str) -> tuple[str, int]:
     if text.isascii():
         return text, 0
     decomposed = unicodedata.normalize("NFD", text)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    bare = _without_marks(decomposed)
     return unicodedata.normalize("NFC", bare), len(decomposed) - len(bare)
 
 
