@@ -19,6 +19,7 @@ from transforms.dedup.batch import DeduplicateDocuments, index_key_batch
 from transforms.dedup.decide import (
     SegmentedDocument,
     count_verdicts,
+    segment_document_for_dedup,
     with_deferred_fingerprints,
 )
 from transforms.dedup.keyed import DeduplicateDocumentsKeyed
@@ -27,7 +28,7 @@ from transforms.dedup.whole_copies import SegmentOncePerBody, delivery_verdicts
 from transforms.enrich import ENTITIES, EnrichDocuments, model_language
 from transforms.entities.stages import ResolveEntities
 from transforms.read import ReadConfig, ReadDocuments
-from transforms.records import DedupVerdict, Rejected
+from transforms.records import DedupVerdict, Document, Rejected
 from transforms.segment import SegmentConfig
 from transforms.write import PieceWriter, WriteTables
 
@@ -146,6 +147,12 @@ def read_index_keys(pipeline: beam.Pipeline, config: RunConfig) -> beam.PCollect
         | "ReadSegmentIndex" >> ReadState(config.output, "state_segments", batched=True)
         | "IndexKeys" >> beam.FlatMap(index_key_batch, horizon_cutoff(config))
     )
+
+
+def segment_for_dedup(doc: Document, config: RunConfig) -> SegmentedDocument:
+    segmented = segment_document_for_dedup(doc, config.segment, config.near)
+    Metrics.counter("newsbeam", "segments").inc(len(segmented[1]))
+    return segmented
 
 
 def enrich_and_write(

@@ -35,6 +35,7 @@ from pipeline.build import (
     assemble_with_verdicts,
     enrich_and_write,
     read_index_keys,
+    segment_for_dedup,
 )
 from pipeline.lock import RunLock
 from pipeline.manifest import RunSummary, counters, write_manifest
@@ -42,7 +43,6 @@ from pipeline.runner import new_run_config, recover_output
 from transforms.dates import InferPubDates
 from transforms.dedup.state import ReadState, against_history
 from transforms.dedup.streaming import DeduplicateStream
-from transforms.dedup.whole_copies import SegmentOncePerBody
 from transforms.read import ParseFiles, ReadConfig
 from transforms.read_jsonl import JsonlFields
 from transforms.records import Document
@@ -119,7 +119,7 @@ def build_streaming(pipeline: beam.Pipeline, config: RunConfig, stream: StreamCo
     segmented = (
         docs
         | "PubDate" >> InferPubDates(None, config.path_date_patterns)  # None: arrival time
-        | "Segment" >> SegmentOncePerBody(config.segment, config.near)  # per window (and pane)
+        | "Segment" >> beam.Map(segment_for_dedup, config)
     )
     verdicts = segmented | "Dedup" >> DeduplicateStream(
         config.near, stream, read_index_keys(pipeline, config)

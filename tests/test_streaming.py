@@ -29,7 +29,6 @@ from transforms.dedup.batch import index_key_batch
 from transforms.dedup.decide import SegmentedDocument, segment_document_for_dedup, verdicts_for
 from transforms.dedup.near import NearDedupConfig
 from transforms.dedup.streaming import DeduplicateStream
-from transforms.dedup.whole_copies import SegmentOncePerBody, delivery_verdicts
 from transforms.records import Document
 from transforms.segment import SegmentConfig
 from transforms.write import WriteTables
@@ -116,58 +115,6 @@ def test_exact_and_near_dedup_across_windows_and_horizon() -> None:
         ("o-p0000-s0000", "exact", "b-p0001-s0000"),
         ("c-p0000-s0000", None, None),
         ("d-p0000-s0000", "near", "c-p0000-s0000"),
-    ])  # fmt: skip
-
-
-def _copy_rows(element: SegmentedDocument, panes: list[dict]) -> list[tuple]:
-    duplicates = {k: v for pane in panes for k, v in pane.items()}
-    doc, segments = element
-    return [
-        (s.segment_id, doc.whole_copy_of, v.duplicate_kind, v.duplicate_of)
-        for s, v in zip(segments, delivery_verdicts(element, duplicates), strict=True)
-    ]
-
-
-def _whole_copy_rows(events: TestStream, stream: StreamConfig, saved: str) -> None:
-    with _streaming_pipeline() as p:
-        docs = p | events | stream.windowing()
-        segmented = docs | SegmentOncePerBody(SegmentConfig(), NEAR)
-        verdicts = segmented | DeduplicateStream(NEAR, stream, None)
-        rows = segmented | "Rows" >> beam.FlatMap(_copy_rows, beam.pvalue.AsList(verdicts))
-        assert_that(rows, functools.partial(_save, path=saved))
-
-
-def test_a_body_delivered_twice_in_a_window_is_segmented_once_as_in_a_batch_run(tmp_path: Path) -> None:
-    """`newsbeam watch` groups bodies per window (`SegmentOncePerBody`): the later copy in a window
-    takes its canonical copy's segments and derived verdicts; a copy in a later window is decided
-    against the stream's history, as any document."""
-    stream = StreamConfig(window_seconds=10, allowed_lateness_seconds=0)
-
-    def doc(name: str, *sentences: str) -> Document:
-        return Document(name, f"in/{name}.txt", "\n\n".join(sentences), "x", "utf-8")
-
-    events = (
-        TestStream()
-        .advance_watermark_to(0)
-        .add_elements([TimestampedValue(doc("a", SENTENCE, OTHER), 1),
-                       TimestampedValue(doc("b", SENTENCE, OTHER), 2),  # a's body: a whole copy
-                       TimestampedValue(doc("n", NEAR_COPY), 3)])  # near copy of a's sentence
-        .advance_watermark_to(20)
-        .add_elements([TimestampedValue(doc("c", SENTENCE, OTHER), 25)])  # next window: decided
-        .advance_watermark_to_infinity()
-    )  # fmt: skip
-    saved = str(tmp_path / "rows.pkl")
-    _whole_copy_rows(events, stream, saved)
-    with open(saved, "rb") as handle:
-        found = sorted(pickle.load(handle))
-    assert found == sorted([
-        ("a-p0000-s0000", None, None, None),
-        ("a-p0001-s0000", None, None, None),
-        ("b-p0000-s0000", "a", "exact", "a-p0000-s0000"),
-        ("b-p0001-s0000", "a", "exact", "a-p0001-s0000"),
-        ("n-p0000-s0000", None, "near", "a-p0000-s0000"),
-        ("c-p0000-s0000", None, "exact", "a-p0000-s0000"),
-        ("c-p0001-s0000", None, "exact", "a-p0001-s0000"),
     ])  # fmt: skip
 
 

@@ -24,11 +24,8 @@ almost always: `_state/documents` keeps each ingested body's hash, joined here i
 (MinHash was 1.3 of its 2.2 ms of CPU); the decision fingerprints the few of its segments that no
 indexed segment matches exactly (`decide.decide_exact`), and assembly those that end canonical (for
 `_state/segments`), so the verdicts and the state are those of the full decision whatever the hint
-says (property test in `tests/test_properties.py`).
-
-`newsbeam watch` groups the same way, per window (a window is a delivery; a late pane is grouped on
-its own, its copies of the on-time pane's bodies then decided in full against the history). It
-does not join the body hashes of earlier runs: its documents are windowed, the state is not.
+says (property test in `tests/test_properties.py`). `newsbeam watch` segments each document of a
+window on its own (no grouping before the window's decision): same verdicts, in full.
 """
 
 from __future__ import annotations
